@@ -1,0 +1,93 @@
+"""Settings: environment variables (``STRATA_*``) or a ``.env`` file, validated at start."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from strata.errors import ConfigurationError
+
+LogFormat = Literal["console", "json"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+BACKEND_NAMES = ("crm", "erp", "inventory")
+
+
+class FaultSettings(BaseModel):
+    """Faults a backend injects from the start (tests and chaos drills; all off by default)."""
+
+    latency_ms: Annotated[int, Field(ge=0, le=600_000)] = 0
+    error_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    junk_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    outage: bool = False
+
+
+class BackendSettings(BaseModel):
+    """Where one backend lives. Without a URL it runs inside this process."""
+
+    url: AnyHttpUrl | None = None
+    faults: FaultSettings = FaultSettings()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="STRATA_",
+        env_file=".env",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    database_url: str = "sqlite+aiosqlite:///./strata.db"
+    database_echo: bool = False
+    redis_url: str | None = None
+    seed_demo_data: bool = True
+    log_level: LogLevel = "info"
+    log_format: LogFormat = "console"
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 1_048_576
+    backend_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 5.0
+    backend_retries: Annotated[int, Field(ge=0, le=10)] = 2
+
+    crm: BackendSettings = BackendSettings()
+    erp: BackendSettings = BackendSettings()
+    inventory: BackendSettings = BackendSettings()
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_supported(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL ({exc})") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError("only sqlite and postgresql databases are supported")
+        return value
+
+    @cached_property
+    def async_database_url(self) -> str:
+        """The URL with an async driver, so ``postgresql://`` works as users expect."""
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.get_driver_name() != "aiosqlite":
+            url = url.set(drivername="sqlite+aiosqlite")
+        if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
+            url = url.set(drivername="postgresql+psycopg")
+        return url.render_as_string(hide_password=False)
+
+    def backend(self, name: str) -> BackendSettings:
+        backend: BackendSettings = getattr(self, name)
+        return backend
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the settings; a bad value raises one clear line naming the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "STRATA_" + "__".join(str(part) for part in first["loc"]).upper()
+        raise ConfigurationError(f"invalid setting {name}: {first['msg']}") from None

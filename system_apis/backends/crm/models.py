@@ -1,0 +1,1 @@
+"""crm backend tables (filled in by the crm stand-in)."""

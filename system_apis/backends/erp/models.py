@@ -1,0 +1,1 @@
+"""erp backend tables (filled in by the erp stand-in)."""

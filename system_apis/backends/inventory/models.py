@@ -1,0 +1,1 @@
+"""inventory backend tables (filled in by the inventory stand-in)."""
