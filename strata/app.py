@@ -56,8 +56,8 @@ class Components:
 
 def build_components(settings: Settings, database: Database | None = None) -> Components:
     components = Components(
-        settings=settings, database=database or Database(settings.async_database_url,
-                                                         echo=settings.database_echo),
+        settings=settings,
+        database=database or Database(settings.async_database_url, echo=settings.database_echo),
     )
     for name in BACKEND_NAMES:
         backend_settings = settings.backend(name)
@@ -71,7 +71,10 @@ def build_components(settings: Settings, database: Database | None = None) -> Co
             http = layer_client(str(backend_settings.url))
         components.clients.append(http)
         backend = BackendClient(
-            name, http, timeout=settings.backend_timeout_seconds, retries=settings.backend_retries,
+            name,
+            http,
+            timeout=settings.backend_timeout_seconds,
+            retries=settings.backend_retries,
         )
         components.system_apis[name] = SYSTEM_API_FACTORIES[name](backend)
     return components
@@ -105,7 +108,11 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
             await components.database.dispose()
 
     app = FastAPI(
-        title="Strata", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+        title="Strata",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         openapi_url=None,
     )
     app.state.components = components

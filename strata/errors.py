@@ -55,7 +55,11 @@ class Problem(Exception):
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         return problem_body(
-            self.status, self.title, self.detail, kind=self.kind, instance=instance,
+            self.status,
+            self.title,
+            self.detail,
+            kind=self.kind,
+            instance=instance,
             **self.extensions,
         )
 
@@ -63,8 +67,12 @@ class Problem(Exception):
 class NotFound(Problem):
     def __init__(self, what: str, identifier: str) -> None:
         super().__init__(
-            404, "Not found", f"{what} {identifier!r} does not exist", kind="not-found",
-            resource=what, id=identifier,
+            404,
+            "Not found",
+            f"{what} {identifier!r} does not exist",
+            kind="not-found",
+            resource=what,
+            id=identifier,
         )
 
 
@@ -123,11 +131,13 @@ def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
     fields = []
     for error in errors:
         location = [str(part) for part in error.get("loc", ())]
-        fields.append({
-            "field": ".".join(location[1:]) if len(location) > 1 else ".".join(location),
-            "in": location[0] if location else "body",
-            "message": str(error.get("msg", "is invalid")),
-        })
+        fields.append(
+            {
+                "field": ".".join(location[1:]) if len(location) > 1 else ".".join(location),
+                "in": location[0] if location else "body",
+                "message": str(error.get("msg", "is invalid")),
+            }
+        )
     return fields
 
 
@@ -151,8 +161,12 @@ async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     fields = field_errors(exc.errors())
     return problem_response(
-        422, "Invalid request", _validation_detail(fields), kind="validation",
-        instance=request.url.path, errors=fields,
+        422,
+        "Invalid request",
+        _validation_detail(fields),
+        kind="validation",
+        instance=request.url.path,
+        errors=fields,
     )
 
 
@@ -161,7 +175,10 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
     detail = exc.detail if isinstance(exc.detail, str) else None
     return problem_response(
-        exc.status_code, title, detail, instance=request.url.path,
+        exc.status_code,
+        title,
+        detail,
+        instance=request.url.path,
         headers=getattr(exc, "headers", None),
     )
 
@@ -169,8 +186,11 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", path=request.url.path)
     return problem_response(
-        500, "Internal error", "The server failed to handle this request; it has been logged.",
-        kind="internal", instance=request.url.path,
+        500,
+        "Internal error",
+        "The server failed to handle this request; it has been logged.",
+        kind="internal",
+        instance=request.url.path,
     )
 
 

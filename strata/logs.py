@@ -28,9 +28,12 @@ def configure_logging(level: str = "info", fmt: str = "console") -> None:
     )
     # Route the standard library's records (uvicorn, sqlalchemy, alembic) through the same renderer.
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        processor=renderer, foreign_pre_chain=shared,
-    ))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processor=renderer,
+            foreign_pre_chain=shared,
+        )
+    )
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(numeric_level)

@@ -72,44 +72,53 @@ class BodySizeLimitMiddleware:
 
         received = 0
         response_started = False
+        refused = False
 
+        # Past the limit, the 413 goes out at once and the app is told the client left:
+        # frameworks turn errors raised while reading the body into their own 400s.
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge
+                    refused = True
+                    if not response_started:
+                        await self._refuse(scope, send)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal response_started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 response_started = True
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not response_started:
-                await self._refuse(scope, send)
+        await self.app(scope, limited_receive, guarded_send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        body = json.dumps(problem_body(
-            413, "Request body too large",
-            f"The request body is larger than the limit of {self.max_bytes} bytes.",
-            kind="body-too-large", instance=scope.get("path"), limit_bytes=self.max_bytes,
-        )).encode()
-        await send({
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        })
+        body = json.dumps(
+            problem_body(
+                413,
+                "Request body too large",
+                f"The request body is larger than the limit of {self.max_bytes} bytes.",
+                kind="body-too-large",
+                instance=scope.get("path"),
+                limit_bytes=self.max_bytes,
+            )
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
-
-
-class _BodyTooLarge(Exception):
-    pass

@@ -72,10 +72,8 @@ class Settings(BaseSettings):
     def async_database_url(self) -> str:
         """The URL with an async driver, so ``postgresql://`` works as users expect."""
         url = make_url(self.database_url)
-        if url.get_backend_name() == "sqlite" and url.get_driver_name() != "aiosqlite":
-            url = url.set(drivername="sqlite+aiosqlite")
-        if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
-            url = url.set(drivername="postgresql+psycopg")
+        async_driver = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+        url = url.set(drivername=async_driver[url.get_backend_name()])
         return url.render_as_string(hide_password=False)
 
     def backend(self, name: str) -> BackendSettings:

@@ -43,8 +43,7 @@ class CanonicalModel(BaseModel):
 
 class Money(CanonicalModel):
     amount: Amount = Field(description="Decimal string, never a float", examples=["129.00"])
-    currency: str = Field(pattern=_CURRENCY.pattern, description="ISO 4217 code",
-                          examples=["USD"])
+    currency: str = Field(pattern=_CURRENCY.pattern, description="ISO 4217 code", examples=["USD"])
 
 
 class Address(CanonicalModel):
@@ -52,8 +51,9 @@ class Address(CanonicalModel):
     city: str | None = None
     state: str | None = None
     postal_code: str | None = None
-    country: str | None = Field(default=None, description="ISO 3166-1 alpha-2 code",
-                                examples=["US"])
+    country: str | None = Field(
+        default=None, description="ISO 3166-1 alpha-2 code", examples=["US"]
+    )
 
 
 class CustomerKind(StrEnum):
@@ -62,8 +62,9 @@ class CustomerKind(StrEnum):
 
 
 class Customer(CanonicalModel):
-    id: str = Field(description="The customer's id (the CRM account id)",
-                    examples=["001Dn0000000001IAA"])
+    id: str = Field(
+        description="The customer's id (the CRM account id)", examples=["001Dn0000000001IAA"]
+    )
     kind: CustomerKind
     name: str = Field(description="Company name, or the person's full name")
     first_name: str | None = None
@@ -102,8 +103,9 @@ class StockLevel(CanonicalModel):
     location_code: str
     on_hand: int = Field(description="Units physically at the location")
     committed: int = Field(description="Units promised to reservations and orders")
-    available: int = Field(description="Units that can be promised now: on hand less committed "
-                                       "and unsellable")
+    available: int = Field(
+        description="Units that can be promised now: on hand less committed and unsellable"
+    )
     updated_at: AwareDatetime
 
 
@@ -120,9 +122,9 @@ class Reservation(CanonicalModel):
     location_id: str
     quantity: int = Field(gt=0)
     status: ReservationStatus
-    external_id: str | None = Field(default=None,
-                                    description="The caller's id; the same one never reserves "
-                                                "twice")
+    external_id: str | None = Field(
+        default=None, description="The caller's id; the same one never reserves twice"
+    )
     expires_at: AwareDatetime
     created_at: AwareDatetime
 
@@ -181,6 +183,7 @@ class Page(CanonicalModel, Generic[T]):
     """One page of a list; follow ``next_cursor`` for the next one."""
 
     items: list[T]
-    next_cursor: str | None = Field(default=None,
-                                    description="Pass as ?cursor= to get the next page")
+    next_cursor: str | None = Field(
+        default=None, description="Pass as ?cursor= to get the next page"
+    )
     total: int | None = Field(default=None, description="Items across all pages, when known")

@@ -106,43 +106,133 @@ class DemoWorld:
 
 
 _COMPANY_WORDS = (
-    "Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Wonka", "Tyrell", "Cyberdyne",
-    "Soylent", "Hooli", "Vandelay", "Pied Piper", "Gringotts", "Oscorp", "Monarch", "Nakatomi",
-    "Massive Dynamic", "Aperture", "Black Mesa", "Dunder Mifflin", "Prestige", "Sirius", "Zorg",
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Hooli",
+    "Vandelay",
+    "Pied Piper",
+    "Gringotts",
+    "Oscorp",
+    "Monarch",
+    "Nakatomi",
+    "Massive Dynamic",
+    "Aperture",
+    "Black Mesa",
+    "Dunder Mifflin",
+    "Prestige",
+    "Sirius",
+    "Zorg",
 )
 _COMPANY_SUFFIXES = ("Inc.", "LLC", "Corp.", "Ltd.", "Group", "Holdings")
 _FIRST_NAMES = (
-    "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Radia", "Linus",
-    "Frances", "Tim", "Katherine", "Dennis", "Hedy", "John", "Sophie", "Niklaus",
+    "Ada",
+    "Grace",
+    "Alan",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Margaret",
+    "Ken",
+    "Radia",
+    "Linus",
+    "Frances",
+    "Tim",
+    "Katherine",
+    "Dennis",
+    "Hedy",
+    "John",
+    "Sophie",
+    "Niklaus",
 )
 _LAST_NAMES = (
-    "Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson",
-    "Perlman", "Torvalds", "Allen", "Berners-Lee", "Johnson", "Ritchie", "Lamarr", "McCarthy",
-    "Wilson", "Wirth",
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Hamilton",
+    "Thompson",
+    "Perlman",
+    "Torvalds",
+    "Allen",
+    "Berners-Lee",
+    "Johnson",
+    "Ritchie",
+    "Lamarr",
+    "McCarthy",
+    "Wilson",
+    "Wirth",
 )
 _INDUSTRIES = ("Manufacturing", "Retail", "Technology", "Healthcare", "Energy", "Hospitality")
 _STREETS = ("Main St", "Oak Ave", "Market St", "Elm St", "Harbor Blvd", "Mission St", "Pine St")
 _CITIES = (
-    ("San Francisco", "CA", "941"), ("Oakland", "CA", "946"), ("San Jose", "CA", "951"),
-    ("Sacramento", "CA", "958"), ("Portland", "OR", "972"), ("Seattle", "WA", "981"),
+    ("San Francisco", "CA", "941"),
+    ("Oakland", "CA", "946"),
+    ("San Jose", "CA", "951"),
+    ("Sacramento", "CA", "958"),
+    ("Portland", "OR", "972"),
+    ("Seattle", "WA", "981"),
 )
 _LOCATIONS = (
-    DemoLocation("SFO-1", "San Francisco Flagship", "1 Market St", "San Francisco", "CA",
-                 "94105", "US", 37.7941, -122.3950),
-    DemoLocation("OAK-1", "Oakland Store", "500 Broadway", "Oakland", "CA", "94607", "US",
-                 37.7993, -122.2747),
-    DemoLocation("SJC-1", "San Jose Store", "200 Santana Row", "San Jose", "CA", "95128", "US",
-                 37.3211, -121.9476),
-    DemoLocation("WH-SAC", "Sacramento Warehouse", "9000 Power Inn Rd", "Sacramento", "CA",
-                 "95829", "US", 38.4815, -121.4086),
+    DemoLocation(
+        "SFO-1",
+        "San Francisco Flagship",
+        "1 Market St",
+        "San Francisco",
+        "CA",
+        "94105",
+        "US",
+        37.7941,
+        -122.3950,
+    ),
+    DemoLocation(
+        "OAK-1", "Oakland Store", "500 Broadway", "Oakland", "CA", "94607", "US", 37.7993, -122.2747
+    ),
+    DemoLocation(
+        "SJC-1",
+        "San Jose Store",
+        "200 Santana Row",
+        "San Jose",
+        "CA",
+        "95128",
+        "US",
+        37.3211,
+        -121.9476,
+    ),
+    DemoLocation(
+        "WH-SAC",
+        "Sacramento Warehouse",
+        "9000 Power Inn Rd",
+        "Sacramento",
+        "CA",
+        "95829",
+        "US",
+        38.4815,
+        -121.4086,
+    ),
 )
 _PRODUCT_KINDS = (
-    ("Ergonomic Chair", "furniture", "95.00"), ("Standing Desk", "furniture", "349.00"),
-    ("Monitor Arm", "accessories", "59.90"), ("USB-C Dock", "electronics", "129.00"),
-    ("Noise-Cancelling Headset", "electronics", "199.00"), ("Desk Lamp", "lighting", "39.50"),
-    ("Mechanical Keyboard", "electronics", "89.00"), ("Wireless Mouse", "electronics", "24.99"),
-    ("Whiteboard", "office", "74.00"), ("Filing Cabinet", "furniture", "149.00"),
-    ("Webcam 4K", "electronics", "119.00"), ("Cable Kit", "accessories", "12.49"),
+    ("Ergonomic Chair", "furniture", "95.00"),
+    ("Standing Desk", "furniture", "349.00"),
+    ("Monitor Arm", "accessories", "59.90"),
+    ("USB-C Dock", "electronics", "129.00"),
+    ("Noise-Cancelling Headset", "electronics", "199.00"),
+    ("Desk Lamp", "lighting", "39.50"),
+    ("Mechanical Keyboard", "electronics", "89.00"),
+    ("Wireless Mouse", "electronics", "24.99"),
+    ("Whiteboard", "office", "74.00"),
+    ("Filing Cabinet", "furniture", "149.00"),
+    ("Webcam 4K", "electronics", "119.00"),
+    ("Cable Kit", "accessories", "12.49"),
 )
 _PRODUCT_VARIANTS = ("Graphite", "Silver", "Walnut")
 
@@ -160,24 +250,26 @@ def _customers(rng: random.Random, count: int) -> list[DemoCustomer]:
             company += f"{industry} {rng.choice(_COMPANY_SUFFIXES)}"
         city, state, zip_prefix = rng.choice(_CITIES)
         handle = (f"{first}.{last}" if is_person else (company or "")).split(" ")[0].lower()
-        customers.append(DemoCustomer(
-            number=number,
-            crm_id=salesforce_id(ACCOUNT_PREFIX, number),
-            is_person=is_person,
-            company_name=company,
-            first_name=first,
-            last_name=last,
-            email=f"{handle}{number}@example.com",
-            phone=f"+1-415-555-{1000 + number:04d}",
-            industry=industry,
-            street=f"{rng.randint(1, 9999)} {rng.choice(_STREETS)}",
-            city=city,
-            state=state,
-            postal_code=f"{zip_prefix}{rng.randint(0, 99):02d}",
-            country="US",
-            created_at=EPOCH + timedelta(days=number * 3, minutes=rng.randint(0, 600)),
-            active=number % 17 != 0,
-        ))
+        customers.append(
+            DemoCustomer(
+                number=number,
+                crm_id=salesforce_id(ACCOUNT_PREFIX, number),
+                is_person=is_person,
+                company_name=company,
+                first_name=first,
+                last_name=last,
+                email=f"{handle}{number}@example.com",
+                phone=f"+1-415-555-{1000 + number:04d}",
+                industry=industry,
+                street=f"{rng.randint(1, 9999)} {rng.choice(_STREETS)}",
+                city=city,
+                state=state,
+                postal_code=f"{zip_prefix}{rng.randint(0, 99):02d}",
+                country="US",
+                created_at=EPOCH + timedelta(days=number * 3, minutes=rng.randint(0, 600)),
+                active=number % 17 != 0,
+            )
+        )
     return customers
 
 
@@ -186,13 +278,15 @@ def _products() -> list[DemoProduct]:
     for kind_index, (kind, category, price) in enumerate(_PRODUCT_KINDS):
         for variant_index, variant in enumerate(_PRODUCT_VARIANTS):
             sku = f"{category[:3].upper()}-{kind_index + 1:03d}-{variant[:3].upper()}"
-            products.append(DemoProduct(
-                sku=sku,
-                name=f"{kind} ({variant})",
-                description=f"{kind} in {variant.lower()} finish.",
-                category=category,
-                price=Decimal(price) + Decimal(variant_index * 5),
-            ))
+            products.append(
+                DemoProduct(
+                    sku=sku,
+                    name=f"{kind} ({variant})",
+                    description=f"{kind} in {variant.lower()} finish.",
+                    category=category,
+                    price=Decimal(price) + Decimal(variant_index * 5),
+                )
+            )
     return products
 
 
@@ -209,10 +303,18 @@ def _stock(rng: random.Random, products: list[DemoProduct]) -> list[DemoStock]:
 
 
 def _orders(
-    rng: random.Random, customers: list[DemoCustomer], products: list[DemoProduct],
+    rng: random.Random,
+    customers: list[DemoCustomer],
+    products: list[DemoProduct],
 ) -> list[DemoOrder]:
-    statuses = ("billed", "billed", "closed", "pending_fulfillment", "pending_approval",
-                "cancelled")
+    statuses = (
+        "billed",
+        "billed",
+        "closed",
+        "pending_fulfillment",
+        "pending_approval",
+        "cancelled",
+    )
     orders = []
     number = 0
     for customer in customers:
@@ -224,14 +326,16 @@ def _orders(
             invoice_paid = None
             if status in ("billed", "closed"):
                 invoice_paid = status == "closed" or rng.random() < 0.5
-            orders.append(DemoOrder(
-                number=number,
-                customer_crm_id=customer.crm_id,
-                created_at=customer.created_at + timedelta(days=rng.randint(1, 300)),
-                status=status,
-                lines=lines,
-                invoice_paid=invoice_paid,
-            ))
+            orders.append(
+                DemoOrder(
+                    number=number,
+                    customer_crm_id=customer.crm_id,
+                    created_at=customer.created_at + timedelta(days=rng.randint(1, 300)),
+                    status=status,
+                    lines=lines,
+                    invoice_paid=invoice_paid,
+                )
+            )
     return orders
 
 

@@ -31,7 +31,8 @@ from strata.migrate import upgrade_database
 from strata.tables import metadata
 
 POSTGRES_URL = os.environ.get(
-    "STRATA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    "STRATA_TEST_POSTGRES_URL",
+    "postgresql+psycopg://postgres@127.0.0.1:5432/test",
 )
 REQUIRE_SERVICES = os.environ.get("STRATA_TEST_REQUIRE_SERVICES") == "1"
 T = TypeVar("T")

@@ -25,8 +25,12 @@ async def test_migrations_create_exactly_the_models(database: Database) -> None:
 
 async def test_utc_datetimes_round_trip_aware(database: Database) -> None:
     scratch = MetaData()
-    table = Table("scratch_times", scratch, Column("id", Integer, primary_key=True),
-                  Column("at", UTCDateTime()))
+    table = Table(
+        "scratch_times",
+        scratch,
+        Column("id", Integer, primary_key=True),
+        Column("at", UTCDateTime()),
+    )
     async with database.engine.begin() as connection:
         await connection.run_sync(scratch.create_all)
     try:
@@ -44,8 +48,12 @@ async def test_utc_datetimes_round_trip_aware(database: Database) -> None:
 
 async def test_naive_datetimes_are_refused(database: Database) -> None:
     scratch = MetaData()
-    table = Table("scratch_naive", scratch, Column("id", Integer, primary_key=True),
-                  Column("at", UTCDateTime()))
+    table = Table(
+        "scratch_naive",
+        scratch,
+        Column("id", Integer, primary_key=True),
+        Column("at", UTCDateTime()),
+    )
     async with database.engine.begin() as connection:
         await connection.run_sync(scratch.create_all)
     try:

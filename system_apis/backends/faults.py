@@ -32,7 +32,9 @@ class FaultState:
     """The faults in force for one backend; shared by its middleware and its admin endpoint."""
 
     def __init__(
-        self, initial: FaultSettings | None = None, rng: random.Random | None = None,
+        self,
+        initial: FaultSettings | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.settings = initial or FaultSettings()
         self.rng = rng or random.Random()
@@ -71,9 +73,15 @@ class FaultInjectionMiddleware:
         if faults.latency_ms:
             await asyncio.sleep(faults.latency_ms / 1000)
         if faults.outage:
-            await _answer(send, 503, NativeError(
-                "text/html", b"<html><body><h1>503 Service Unavailable</h1></body></html>",
-            ), extra=[(b"retry-after", b"30")])
+            await _answer(
+                send,
+                503,
+                NativeError(
+                    "text/html",
+                    b"<html><body><h1>503 Service Unavailable</h1></body></html>",
+                ),
+                extra=[(b"retry-after", b"30")],
+            )
         elif self.state.roll(faults.error_rate):
             await _answer(send, 500, self.server_error)
         elif self.state.roll(faults.junk_rate):
@@ -83,7 +91,10 @@ class FaultInjectionMiddleware:
 
 
 async def _answer(
-    send: Send, status: int, error: NativeError, extra: list[tuple[bytes, bytes]] | None = None,
+    send: Send,
+    status: int,
+    error: NativeError,
+    extra: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     headers = [
         (b"content-type", error.content_type.encode()),

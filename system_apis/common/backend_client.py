@@ -21,16 +21,23 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 class BackendTimeout(Problem):
     def __init__(self, system: str, seconds: float) -> None:
         super().__init__(
-            504, "Backend timeout", f"The {system} system did not answer within {seconds:g} s.",
-            kind="backend-timeout", system=system,
+            504,
+            "Backend timeout",
+            f"The {system} system did not answer within {seconds:g} s.",
+            kind="backend-timeout",
+            system=system,
         )
 
 
 class BackendUnavailable(Problem):
     def __init__(self, system: str, reason: str) -> None:
         super().__init__(
-            503, "Backend unavailable", f"The {system} system is unavailable: {reason}.",
-            kind="backend-unavailable", system=system, headers={"Retry-After": "5"},
+            503,
+            "Backend unavailable",
+            f"The {system} system is unavailable: {reason}.",
+            kind="backend-unavailable",
+            system=system,
+            headers={"Retry-After": "5"},
         )
 
 
@@ -40,17 +47,22 @@ class BackendError(Problem):
         if backend_status is not None:
             extensions["backend_status"] = backend_status
         super().__init__(
-            502, "Backend error", f"The {system} system failed: {reason}.",
-            kind="backend-error", **extensions,
+            502,
+            "Backend error",
+            f"The {system} system failed: {reason}.",
+            kind="backend-error",
+            **extensions,
         )
 
 
 class InvalidBackendResponse(Problem):
     def __init__(self, system: str, what: str) -> None:
         super().__init__(
-            502, "Invalid backend response",
+            502,
+            "Invalid backend response",
             f"The {system} system answered with a payload that could not be read: {what}.",
-            kind="backend-invalid-response", system=system,
+            kind="backend-invalid-response",
+            system=system,
         )
 
 
@@ -76,7 +88,12 @@ class BackendClient:
         self.retries = retries
 
     async def request(
-        self, method: str, url: str, *, idempotent: bool | None = None, **kwargs: Any,
+        self,
+        method: str,
+        url: str,
+        *,
+        idempotent: bool | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
         """Send one call; returns any response below 500 for the caller to interpret."""
         method = method.upper()
@@ -84,7 +101,10 @@ class BackendClient:
         attempts = self.retries + 1 if retry else 1
         try:
             async for attempt in stamina.retry_context(
-                on=_RetryableFailure, attempts=attempts, wait_initial=0.05, wait_max=1.0,
+                on=_RetryableFailure,
+                attempts=attempts,
+                wait_initial=0.05,
+                wait_max=1.0,
                 wait_jitter=0.05,
             ):
                 with attempt:
@@ -106,10 +126,13 @@ class BackendClient:
         if response.status_code == 503:
             raise _RetryableFailure(BackendUnavailable(self.system, "it answered 503"))
         if response.status_code >= 500:
-            raise _RetryableFailure(BackendError(
-                self.system, f"it answered {response.status_code}",
-                backend_status=response.status_code,
-            ))
+            raise _RetryableFailure(
+                BackendError(
+                    self.system,
+                    f"it answered {response.status_code}",
+                    backend_status=response.status_code,
+                )
+            )
         return response
 
     def invalid(self, what: str) -> InvalidBackendResponse:

@@ -1,0 +1,146 @@
+"""problem+json errors, request ids and body limits, on a small inline app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+from strata.context import current_request_id, current_traceparent
+from strata.errors import PROBLEM_JSON, NotFound, install_problem_handlers
+from strata.http import in_process, layer_client
+from strata.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+
+
+class Widget(BaseModel):
+    name: str = Field(min_length=1)
+    size: int
+
+
+def inline_app(max_body: int = 2048) -> object:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/widgets")
+    async def create(widget: Widget) -> Widget:
+        return widget
+
+    @app.get("/widgets/{widget_id}")
+    async def get(widget_id: str) -> Widget:
+        raise NotFound("widget", widget_id)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    @app.get("/context")
+    async def context() -> dict[str, str | None]:
+        return {"request_id": current_request_id(), "traceparent": current_traceparent()}
+
+    return RequestContextMiddleware(BodySizeLimitMiddleware(app, max_body))
+
+
+def client(app: object) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=in_process(app), base_url="http://test")
+
+
+async def test_validation_error_names_the_field() -> None:
+    async with client(inline_app()) as http:
+        response = await http.post("/widgets", json={"name": "", "size": "big"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_JSON
+    body = response.json()
+    assert body["type"].endswith("/validation")
+    assert {error["field"] for error in body["errors"]} == {"name", "size"}
+    assert body["request_id"] == response.headers["x-request-id"]
+
+
+async def test_malformed_json_is_a_clear_422() -> None:
+    async with client(inline_app()) as http:
+        response = await http.post(
+            "/widgets",
+            content=b'{"name": "x", ',
+            headers={"content-type": "application/json"},
+        )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert "JSON" in response.json()["detail"]
+
+
+async def test_unknown_id_and_unknown_route_are_404_problems() -> None:
+    async with client(inline_app()) as http:
+        unknown_id = await http.get("/widgets/w-404")
+        unknown_route = await http.get("/nowhere")
+    assert unknown_id.status_code == 404
+    assert unknown_id.json()["id"] == "w-404"
+    assert unknown_route.status_code == 404
+    assert unknown_route.headers["content-type"] == PROBLEM_JSON
+
+
+async def test_unexpected_error_is_500_without_internals() -> None:
+    async with client(inline_app()) as http:
+        response = await http.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert "secret internals" not in response.text
+    assert "Traceback" not in response.text
+
+
+async def test_request_id_is_kept_when_safe_and_replaced_when_not() -> None:
+    async with client(inline_app()) as http:
+        kept = await http.get("/context", headers={"X-Request-ID": "abc-123"})
+        replaced = await http.get("/context", headers={"X-Request-ID": "bad id <script>"})
+        made = await http.get("/context")
+    assert kept.headers["x-request-id"] == "abc-123" == kept.json()["request_id"]
+    assert replaced.headers["x-request-id"] != "bad id <script>"
+    assert len(made.headers["x-request-id"]) == 32
+
+
+async def test_traceparent_keeps_the_trace_and_makes_a_new_span() -> None:
+    parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    async with client(inline_app()) as http:
+        response = await http.get("/context", headers={"traceparent": parent})
+    version, trace_id, span_id, flags = response.json()["traceparent"].split("-")
+    assert (version, trace_id, flags) == ("00", "4bf92f3577b34da6a3ce929d0e0e4736", "01")
+    assert span_id != "00f067aa0ba902b7"
+
+
+async def test_declared_oversized_body_is_refused_with_413() -> None:
+    async with client(inline_app(max_body=2048)) as http:
+        response = await http.post("/widgets", json={"name": "x" * 5000, "size": 1})
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.json()["limit_bytes"] == 2048
+
+
+async def test_streamed_oversized_body_is_refused_with_413() -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(10):
+            yield b"x" * 1024
+
+    async with client(inline_app(max_body=2048)) as http:
+        response = await http.post(
+            "/widgets",
+            content=chunks(),
+            headers={"content-type": "application/json"},
+        )
+    assert response.status_code == 413
+
+
+async def test_layer_client_carries_request_id_and_trace_down() -> None:
+    inner = inline_app()
+    outer = FastAPI()
+
+    @outer.get("/outer")
+    async def outer_route() -> dict[str, object]:
+        async with layer_client("http://inner", in_process(inner)) as down:
+            seen = (await down.get("/context")).json()
+        return {"mine": current_request_id(), "seen": seen, "trace": current_traceparent()}
+
+    async with client(RequestContextMiddleware(outer)) as http:
+        response = await http.get("/outer", headers={"X-Request-ID": "req-42"})
+    body = response.json()
+    assert body["seen"]["request_id"] == "req-42" == body["mine"]
+    assert body["seen"]["traceparent"].split("-")[1] == body["trace"].split("-")[1]
