@@ -30,7 +30,7 @@ def _install_fingerprint() -> str:
 
 
 def ensure_installed() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - runs before anything checks the version
         sys.exit(f"Strata needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     fingerprint = _install_fingerprint()
     if STAMP.is_file() and STAMP.read_text().strip() == fingerprint:
