@@ -1,0 +1,101 @@
+"""The rules a registration must follow: names, scopes, tiers and target URLs.
+
+Plain functions that return the cleaned value or raise ``ValueError`` with a message meant
+for the person registering the API; the schemas turn them into field errors.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import SplitResult, urlsplit
+
+from gateway.routes import LAYERS
+
+TARGET_SCHEMES = ("http", "https", "inproc")
+MAX_URL_LENGTH = 2048
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+MAX_NAME_LENGTH = 63
+# RFC 6749 scope tokens, minus the characters nobody wants to type in a scope.
+SCOPE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$")
+TIER_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+_FORBIDDEN_URL_CHARACTERS = re.compile(r"[\s\x00-\x1f\x7f\\]")
+
+
+def check_name(value: str) -> str:
+    if len(value) > MAX_NAME_LENGTH or not NAME_PATTERN.match(value):
+        raise ValueError(
+            "must be a lowercase slug: letters, digits and single hyphens, starting with a "
+            f"letter, at most {MAX_NAME_LENGTH} characters (e.g. 'crm' or 'order-history')"
+        )
+    return value
+
+
+def check_scope(value: str) -> str:
+    if not SCOPE_PATTERN.match(value):
+        raise ValueError(
+            "must be one OAuth scope token (letters, digits and _ . : / -, at most 128 "
+            "characters, no spaces), e.g. 'crm:read'"
+        )
+    return value
+
+
+def check_tier(value: str) -> str:
+    if not TIER_PATTERN.match(value):
+        raise ValueError("must be a rate tier name: a lowercase slug such as 'premium'")
+    return value
+
+
+def check_target(value: str) -> str:
+    """An upstream URL: ``http(s)://host[:port][/base]`` or ``inproc://<layer>/<name>``."""
+    url = _split_url(value)
+    if url.scheme not in TARGET_SCHEMES:
+        raise ValueError(f"scheme must be one of {', '.join(TARGET_SCHEMES)}, not {url.scheme!r}")
+    _check_common(value, url)
+    if url.scheme == "inproc":
+        return _check_inproc(url)
+    # One spelling per upstream, so the proxy can join paths without doubling slashes.
+    return f"{url.scheme}://{url.netloc}{url.path.rstrip('/')}"
+
+
+def check_document_url(value: str) -> str:
+    """Where an OpenAPI document is fetched from: a plain http(s) URL."""
+    url = _split_url(value)
+    if url.scheme not in ("http", "https"):
+        raise ValueError(f"scheme must be http or https, not {url.scheme!r}")
+    _check_common(value, url)
+    return value
+
+
+def _split_url(value: str) -> SplitResult:
+    if len(value) > MAX_URL_LENGTH:
+        raise ValueError(f"is longer than {MAX_URL_LENGTH} characters")
+    if _FORBIDDEN_URL_CHARACTERS.search(value):
+        raise ValueError("must not contain spaces, control characters or backslashes")
+    url = urlsplit(value)
+    if not url.scheme or "://" not in value:
+        raise ValueError("is not an absolute URL (e.g. 'https://orders.internal:8443/api')")
+    return url
+
+
+def _check_common(value: str, url: SplitResult) -> None:
+    if "@" in url.netloc:
+        raise ValueError("must not contain credentials (user:password@)")
+    if not url.hostname:
+        raise ValueError("has no host")
+    try:
+        url.port  # noqa: B018 - urllib validates the port only when it is read
+    except ValueError:
+        raise ValueError("has an invalid port") from None
+    if "?" in value or "#" in value:
+        raise ValueError("must not have a query string or fragment")
+
+
+def _check_inproc(url: SplitResult) -> str:
+    layer = url.hostname or ""
+    name = url.path.strip("/")
+    if url.port is not None or layer not in LAYERS or "/" in name or not NAME_PATTERN.match(name):
+        raise ValueError(
+            "an in-process target is 'inproc://<layer>/<name>' with layer one of "
+            f"{', '.join(LAYERS)} (e.g. 'inproc://system/crm')"
+        )
+    return f"inproc://{layer}/{name}"
