@@ -1,0 +1,1 @@
+"""The CRM system API: customers and their activity history in the canonical model."""
