@@ -1,0 +1,78 @@
+"""The gateway's OAuth2 authorization server and the access token checks every layer uses.
+
+Build it with the database and its settings, include its routers in the gateway app, start
+it once the database is migrated::
+
+    oauth = build_oauth(database, settings.oauth)       # -> OAuthServer
+    app.include_router(oauth.router)                    # /oauth/*, /.well-known/*
+    app.include_router(oauth.admin_router)              # /admin/clients (scope admin)
+    await oauth.start()                                 # signing key, revocation poll
+    ...
+    await oauth.stop()
+
+Endpoints (``oauth.router``):
+
+- ``POST /oauth/token``: grants ``client_credentials`` (confidential clients),
+  ``authorization_code`` with PKCE S256 (public web and mobile apps, no secret) and
+  ``refresh_token`` (rotated at each use; a reused refresh token revokes its whole family).
+  Client authentication: ``client_secret_basic``, ``client_secret_post``, or ``none`` with
+  ``client_id`` for public clients. Errors are RFC 6749 JSON.
+- ``GET|POST /oauth/authorize``: the sign-in and consent page (CSRF-safe form).
+- ``POST /oauth/introspect`` (RFC 7662, confidential clients), ``POST /oauth/revoke``
+  (RFC 7009).
+- ``GET /.well-known/oauth-authorization-server`` (RFC 8414), ``GET /.well-known/jwks.json``.
+
+Access tokens are RFC 9068 JWTs (``typ: at+jwt``; ``iss sub aud exp iat jti client_id scope
+tier``, plus ``username`` and ``customer_id`` for a user) signed with RS256 by default (see
+:class:`OAuthSettings`). Private keys are stored AES-GCM encrypted under
+``settings.secret_key`` (or a secret generated once into ``settings.secret_file``).
+``await oauth.rotate_signing_key()`` starts a new key; the old one stays published until every
+token it signed has expired.
+
+Checking tokens, in any layer:
+
+- ``oauth.verifier`` (in the gateway, keys and revocations straight from the database) or
+  ``TokenVerifier.from_jwks_url(url, issuer=..., audience=...)`` (a layer elsewhere).
+- ``await verifier.verify(authorization_header, required_scopes=()) -> Claims`` for pure
+  ASGI code; it raises :class:`InvalidToken` (401) or :class:`InsufficientScope` (403), both
+  problem+json :class:`~strata.errors.Problem`\\ s with the RFC 6750 ``WWW-Authenticate``
+  header (``error.response()`` gives a ready ASGI response).
+- FastAPI: ``Depends(verifier.require_scopes("crm:read"))``, or ``attach_verifier(app, v)``
+  and ``Depends(require_scopes("crm:read"))``.
+
+Clients and users: ``await create_client(session_or_db, name, scopes, tier="standard",
+redirect_uris=(), public=False) -> (client, plain_secret)`` (the CLI and the admin API call
+it) and ``await seed_demo_users(db, world)`` (users ``dana``, ``eli``, ``fran``, passwords
+``<name>-demo-password``, and the public clients ``strata-web`` and ``strata-mobile``).
+"""
+
+from __future__ import annotations
+
+from gateway.oauth.clients import InvalidClientRegistration, create_client
+from gateway.oauth.config import OAuthSettings
+from gateway.oauth.dependencies import attach_verifier, require_scopes
+from gateway.oauth.errors import BearerError, InsufficientScope, InvalidToken
+from gateway.oauth.scopes import BUILT_IN_SCOPES, ScopeVocabulary
+from gateway.oauth.server import OAuthServer, build_oauth
+from gateway.oauth.users import DEMO_USERS, seed_demo_users
+from gateway.oauth.verifier import Claims, TokenVerifier, bearer_token
+
+__all__ = [
+    "BUILT_IN_SCOPES",
+    "DEMO_USERS",
+    "BearerError",
+    "Claims",
+    "InsufficientScope",
+    "InvalidClientRegistration",
+    "InvalidToken",
+    "OAuthServer",
+    "OAuthSettings",
+    "ScopeVocabulary",
+    "TokenVerifier",
+    "attach_verifier",
+    "bearer_token",
+    "build_oauth",
+    "create_client",
+    "require_scopes",
+    "seed_demo_users",
+]

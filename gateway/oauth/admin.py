@@ -1,0 +1,143 @@
+"""The admin API for OAuth clients (``/admin/clients``), guarded by the ``admin`` scope."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.oauth.clients import create_client, get_client, list_clients, mark_deleted
+from gateway.oauth.crypto import Passwords
+from gateway.oauth.models import OAuthClient
+from gateway.oauth.scopes import ADMIN_SCOPE, ScopeVocabulary
+from gateway.oauth.tokens import TokenService
+from gateway.oauth.verifier import TokenVerifier
+from strata.db import Database
+from strata.errors import problem_responses
+
+
+class ClientCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    scopes: Annotated[
+        list[Annotated[str, Field(max_length=100)]], Field(min_length=1, max_length=100)
+    ]
+    tier: Annotated[str, Field(max_length=32)] = "standard"
+    redirect_uris: Annotated[
+        list[Annotated[str, Field(max_length=2000)]], Field(max_length=20)
+    ] = []
+    public: bool = False
+
+
+class ClientOut(BaseModel):
+    client_id: str
+    name: str
+    public: bool
+    scopes: list[str]
+    tier: str
+    redirect_uris: list[str]
+    grant_types: list[str]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, client: OAuthClient) -> ClientOut:
+        return cls(
+            client_id=client.id,
+            name=client.name,
+            public=client.is_public,
+            scopes=list(client.scope_list),
+            tier=client.tier,
+            redirect_uris=list(client.redirect_uris),
+            grant_types=list(client.grant_types),
+            created_at=client.created_at,
+        )
+
+
+class ClientCreated(ClientOut):
+    client_secret: str | None = Field(
+        description="Shown only in this response; store it now. None for a public client."
+    )
+
+
+class ClientPage(BaseModel):
+    items: list[ClientOut]
+    next_cursor: str | None = Field(default=None, description="Pass as ?cursor= for more")
+
+
+def build_admin_router(
+    database: Database,
+    verifier: TokenVerifier,
+    passwords: Passwords,
+    vocabulary: ScopeVocabulary,
+    tokens: TokenService,
+) -> APIRouter:
+    admin = Depends(verifier.require_scopes(ADMIN_SCOPE))
+    router = APIRouter(
+        prefix="/admin/clients",
+        tags=["admin"],
+        dependencies=[admin],
+        responses=problem_responses(401, 403),
+    )
+
+    @router.post(
+        "",
+        status_code=201,
+        response_model=ClientCreated,
+        summary="Register a client; its secret is shown once",
+        responses=problem_responses(422),
+    )
+    async def create(body: ClientCreate, response: Response) -> ClientCreated:
+        client, secret = await create_client(
+            database,
+            body.name,
+            body.scopes,
+            tier=body.tier,
+            redirect_uris=body.redirect_uris,
+            public=body.public,
+            passwords=passwords,
+            vocabulary=vocabulary,
+        )
+        response.headers["Location"] = f"/admin/clients/{client.id}"
+        response.headers["Cache-Control"] = "no-store"
+        return ClientCreated(**ClientOut.of(client).model_dump(), client_secret=secret)
+
+    @router.get(
+        "", response_model=ClientPage, summary="List clients", responses=problem_responses(422)
+    )
+    async def list_all(
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> ClientPage:
+        async with database.session() as session:
+            clients = await list_clients(session, limit=limit + 1, after=cursor)
+        items = [ClientOut.of(client) for client in clients[:limit]]
+        next_cursor = items[-1].client_id if len(clients) > limit else None
+        return ClientPage(items=items, next_cursor=next_cursor)
+
+    @router.get(
+        "/{client_id}",
+        response_model=ClientOut,
+        summary="One client",
+        responses=problem_responses(404),
+    )
+    async def get_one(client_id: str) -> ClientOut:
+        async with database.session() as session:
+            return ClientOut.of(await get_client(session, client_id))
+
+    @router.delete(
+        "/{client_id}",
+        status_code=204,
+        summary="Delete a client and revoke every token it holds",
+        responses=problem_responses(404),
+    )
+    async def delete(client_id: str) -> Response:
+        async with database.session() as session:
+            await mark_deleted(session, client_id)
+            revoked = await tokens.revoke_client(session, client_id)
+        tokens.announce(revoked)
+        return Response(status_code=204)
+
+    return router

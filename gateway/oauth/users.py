@@ -1,0 +1,148 @@
+"""End users who sign in on the authorization page; each may be linked to a CRM customer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.oauth.clients import create_client
+from gateway.oauth.crypto import Passwords, new_token
+from gateway.oauth.models import OAuthClient, OAuthUser
+from gateway.oauth.scopes import ScopeVocabulary
+from strata.db import Database, utcnow
+
+if TYPE_CHECKING:
+    from system_apis.demo import DemoWorld
+
+WEB_CLIENT_ID = "strata-web"
+MOBILE_CLIENT_ID = "strata-mobile"
+WEB_REDIRECT_URI = "http://127.0.0.1:8000/app/callback"
+# RFC 8252: a private-use scheme for the installed app, and loopback for its debug build.
+MOBILE_REDIRECT_URIS = ("dev.strata.mobile:/oauth/callback", "http://127.0.0.1/oauth/callback")
+USER_APP_SCOPES = "me:read me:write inventory:read availability:read"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    password: str
+    display_name: str
+    customer_index: int  # which of the demo world's customers the user belongs to
+
+
+# Documented in the README: sign in to the demo web and mobile apps with these.
+DEMO_USERS = (
+    DemoUser("dana", "dana-demo-password", "Dana Demo", 0),
+    DemoUser("eli", "eli-demo-password", "Eli Example", 1),
+    DemoUser("fran", "fran-demo-password", "Fran Sample", 3),
+)
+
+
+async def create_user(
+    session: AsyncSession,
+    username: str,
+    password: str,
+    display_name: str,
+    customer_id: str | None,
+    passwords: Passwords,
+    *,
+    user_id: str | None = None,
+) -> OAuthUser:
+    user = OAuthUser(
+        id=user_id or f"u_{new_token(15)}",
+        username=username.strip().lower(),
+        password_hash=await passwords.hash_async(password),
+        display_name=display_name,
+        customer_id=customer_id,
+        created_at=utcnow(),
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def authenticate_user(
+    session: AsyncSession,
+    username: str,
+    password: str,
+    passwords: Passwords,
+) -> OAuthUser | None:
+    """The user whose password this is, or None (in the same time either way)."""
+    user = (
+        await session.execute(
+            select(OAuthUser).where(OAuthUser.username == username.strip().lower())
+        )
+    ).scalar_one_or_none()
+    if not await passwords.verify(user.password_hash if user else None, password):
+        return None
+    assert user is not None
+    if passwords.needs_rehash(user.password_hash):
+        await session.execute(
+            update(OAuthUser)
+            .where(OAuthUser.id == user.id)
+            .values(password_hash=await passwords.hash_async(password))
+        )
+    return user
+
+
+async def seed_demo_users(
+    database: Database,
+    world: DemoWorld,
+    passwords: Passwords | None = None,
+    vocabulary: ScopeVocabulary | None = None,
+) -> int:
+    """Creates the demo users (linked to the first customers of the world) and the public
+    clients of the demo web and mobile apps, where missing. Returns how many were created."""
+    passwords = passwords or Passwords()
+    created = 0
+    async with database.session() as session:
+        for number, demo in enumerate(DEMO_USERS, start=1):
+            exists = await session.execute(
+                select(OAuthUser.id).where(OAuthUser.username == demo.username)
+            )
+            if exists.first() is not None:
+                continue
+            customer = world.customers[demo.customer_index]
+            await create_user(
+                session,
+                demo.username,
+                demo.password,
+                demo.display_name,
+                customer.crm_id,
+                passwords,
+                user_id=f"u_demo_{number:04d}",
+            )
+            created += 1
+        created += await _seed_app_clients(session, passwords, vocabulary)
+    return created
+
+
+async def _seed_app_clients(
+    session: AsyncSession,
+    passwords: Passwords,
+    vocabulary: ScopeVocabulary | None,
+) -> int:
+    apps = (
+        (WEB_CLIENT_ID, "Strata web app", (WEB_REDIRECT_URI,)),
+        (MOBILE_CLIENT_ID, "Strata mobile app", MOBILE_REDIRECT_URIS),
+    )
+    created = 0
+    for client_id, name, redirect_uris in apps:
+        if await session.get(OAuthClient, client_id) is not None:
+            continue  # kept as is, even when an operator deleted it
+        await create_client(
+            session,
+            name,
+            USER_APP_SCOPES,
+            tier="standard",
+            redirect_uris=redirect_uris,
+            public=True,
+            client_id=client_id,
+            passwords=passwords,
+            vocabulary=vocabulary,
+        )
+        created += 1
+    return created
