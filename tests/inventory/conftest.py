@@ -4,35 +4,20 @@ move forward, and clients for the store and the API over it."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from conftest import asgi_client
+from starlette.types import ASGIApp
 
+from inventory.support import BACKEND_URL, SYSTEM_URL, FakeClock
 from strata.db import Database
 from system_apis.backends.faults import FaultState
 from system_apis.backends.inventory import create_backend, seed
 from system_apis.common.backend_client import BackendClient
 from system_apis.demo import DemoWorld, build_world
 from system_apis.inventory.app import create_api
-
-BACKEND_URL = "http://inventory.backend"
-API = "/admin/api/2024-10"
-SYSTEM_URL = "http://inventory.system"
-
-
-class FakeClock:
-    """The store's clock, moved by hand."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
@@ -57,23 +42,19 @@ def faults() -> FaultState:
 
 
 @pytest.fixture
-async def shop(
-    seeded: Database,
-    faults: FaultState,
-    clock: FakeClock,
-) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the seeded store's native API."""
-    async with asgi_client(create_backend(seeded, faults, clock=clock), BACKEND_URL) as client:
-        yield client
-
-
-@pytest.fixture
-async def backend_app(seeded: Database, faults: FaultState, clock: FakeClock) -> object:
+def backend_app(seeded: Database, faults: FaultState, clock: FakeClock) -> ASGIApp:
     return create_backend(seeded, faults, clock=clock)
 
 
 @pytest.fixture
-async def api(backend_app: object) -> AsyncIterator[httpx.AsyncClient]:
+async def shop(backend_app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the seeded store's native API."""
+    async with asgi_client(backend_app, BACKEND_URL) as client:
+        yield client
+
+
+@pytest.fixture
+async def api(backend_app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the inventory system API over the seeded store, in this process."""
     async with asgi_client(backend_app, BACKEND_URL) as http:
         backend = BackendClient("inventory", http, timeout=5.0, retries=2)
