@@ -12,6 +12,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,11 +25,27 @@ REDIS_URL = os.environ.get("STRATA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUIRE_SERVICES = os.environ.get("STRATA_TEST_REQUIRE_SERVICES") == "1"
 
 
+HERE = Path(__file__).parent
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "redis: needs the Redis server named by STRATA_TEST_REDIS_URL",
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks the tests here that need Redis (``-m "not redis"`` leaves them out). Marked
+    after collection, not at import: a module-level mark would be checked before the
+    marker above is registered."""
+    for item in items:
+        if HERE not in item.path.parents:
+            continue
+        callspec = getattr(item, "callspec", None)
+        on_redis = callspec is not None and callspec.params.get("harness") == "redis"
+        if on_redis or "redis_url" in getattr(item, "fixturenames", ()):
+            item.add_marker("redis")
 
 
 class FakeClock:
@@ -103,7 +120,7 @@ class Harness:
         self.clock.advance(seconds)
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=["memory", "redis"])
 async def harness(request: pytest.FixtureRequest, key_prefix: str) -> AsyncIterator[Harness]:
     """The same behaviour runs on each store. For Redis the fake clock's elapsed time is
     added to the server's own time, so tests move time without sleeping."""

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from redis.asyncio import Redis
 
 from gateway.ratelimit import Policy, Rate, RedisStore
 from gateway.ratelimit.redis_store import GCRA_SCRIPT
-
-pytestmark = pytest.mark.redis
 
 
 def policy(text: str, prefix: str) -> Policy:

@@ -22,8 +22,6 @@ from redis.asyncio import Redis
 
 from strata.errors import PROBLEM_JSON
 
-pytestmark = pytest.mark.redis
-
 NODE_MODULE = '''
 """A minimal gateway node: every request passes the shared rate limiter."""
 
