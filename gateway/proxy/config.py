@@ -1,0 +1,28 @@
+"""Settings of the gateway's data path: body limit, circuit breakers, upstream connections.
+
+Nested in the Strata settings as ``proxy`` (``STRATA_PROXY__BREAKER_FAILURES=3`` and so on).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProxySettings(BaseModel):
+    """How the data path forwards requests.
+
+    ``breaker_failures`` consecutive failures of one target (connect errors, timeouts, 5xx)
+    open its circuit; after ``breaker_cooldown_seconds`` one trial request is let through.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_body_bytes: Annotated[int, Field(ge=0, le=1 << 34)] = 1_048_576
+    breaker_failures: Annotated[int, Field(ge=1, le=1000)] = 5
+    breaker_cooldown_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
+    max_connections: Annotated[int, Field(ge=0, le=100_000)] = 1000
+    max_connections_per_target: Annotated[int, Field(ge=0, le=100_000)] = 0
+    keepalive_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    read_chunk_bytes: Annotated[int, Field(ge=1024, le=16 << 20)] = 65536
