@@ -119,7 +119,9 @@ class RegistryWatcher:
     async def _poll_forever(self) -> None:
         failures = 0
         while True:
-            delay = min(self.poll_seconds * 2**failures, _MAX_BACKOFF_SECONDS)
+            delay = self.poll_seconds
+            if failures:
+                delay = max(delay, min(delay * 2**failures, _MAX_BACKOFF_SECONDS))
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
                     await self._wake.wait()
@@ -145,8 +147,10 @@ class RegistryWatcher:
                         if message.get("type") == "message":
                             self._wake.set()
             except Exception as exc:
-                failures = min(failures + 1, 4)
-                log.warning("registry notices unavailable; polling only", error=str(exc))
+                failures = min(failures + 1, 5)
+                # Once per outage: the poll keeps the table right meanwhile.
+                report = log.warning if failures == 1 else log.debug
+                report("registry notices unavailable; polling only", error=str(exc))
                 await asyncio.sleep(min(0.25 * 2**failures, _MAX_BACKOFF_SECONDS))
 
 

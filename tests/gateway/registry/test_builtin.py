@@ -6,7 +6,10 @@ import asyncio
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from pydantic import BaseModel
 
+from gateway.registry.builtin import builtin_registration, ensure_builtins
 from gateway.registry.schemas import ApiUpdate
 from gateway.registry.service import RegistryService
 from strata.db import Database
@@ -106,3 +109,54 @@ async def test_processes_starting_at_once_do_not_collide(
     finally:
         for db in databases:
             await db.dispose()
+
+
+class Customer(BaseModel):
+    id: str
+    email: str | None = None
+
+
+def crm_app() -> FastAPI:
+    app = FastAPI(title="CRM system API", description="Customers in the canonical model")
+
+    @app.get("/customers/{customer_id}")
+    async def customer(customer_id: str) -> Customer:
+        return Customer(id=customer_id)
+
+    @app.post("/customers", status_code=201)
+    async def create(customer: Customer) -> Customer:
+        return customer
+
+    return app
+
+
+async def test_builtin_registration_from_a_fastapi_app(service: RegistryService):
+    registration = builtin_registration(
+        crm_app(), name="crm", layer="system", read_scope="crm:read", write_scope="crm:write"
+    )
+    assert registration.targets == ["inproc://system/crm"]
+    assert registration.description == "Customers in the canonical model"
+
+    [api] = await ensure_builtins(service, [registration])
+    assert api.builtin and api.title == "CRM system API"
+    assert api.route().prefix == "/system/crm/v1"
+    # Started again with the same app: nothing is written.
+    await ensure_builtins(
+        service,
+        [
+            builtin_registration(
+                crm_app(),
+                name="crm",
+                layer="system",
+                read_scope="crm:read",
+                write_scope="crm:write",
+            )
+        ],
+    )
+    assert await service.revision() == 1
+
+
+def test_builtin_registration_refuses_bad_values():
+    with pytest.raises(Problem) as caught:
+        builtin_registration(crm_app(), name="CRM", layer="system")
+    assert caught.value.status == 422 and caught.value.extensions["errors"][0]["field"] == "name"
