@@ -207,6 +207,10 @@ class Flows:
     def client(self, **kwargs: Any) -> AsyncOAuth2Client:
         return AsyncOAuth2Client(transport=in_process(self.app), base_url=ISSUER, **kwargs)
 
+    @staticmethod
+    def request_id(page: httpx.Response) -> str:
+        return form_request_id(page)
+
     def browser(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=in_process(self.app), base_url=ISSUER)
 
