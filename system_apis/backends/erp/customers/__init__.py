@@ -1,0 +1,1 @@
+"""Customer records: get, search, create, update, and upsert by external id."""

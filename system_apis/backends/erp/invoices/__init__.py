@@ -1,0 +1,1 @@
+"""Invoices (made from sales orders) and the customer payments applied to them."""

@@ -1,0 +1,1 @@
+"""Sales order records: create (idempotent by external id), get, search, change status."""
