@@ -93,7 +93,7 @@ async def test_page_info_keeps_the_filters(shop: httpx.AsyncClient) -> None:
 
 
 async def test_bad_query_parameters_are_400_naming_them(shop: httpx.AsyncClient) -> None:
-    cases = {
+    cases: dict[str, dict[str, str | int]] = {
         "limit": {"limit": 251},
         "page_info": {"page_info": "not-a-token"},
         "ids": {"ids": "1,abc"},

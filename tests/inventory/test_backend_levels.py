@@ -68,7 +68,7 @@ async def test_levels_answer_named_quantities(shop: httpx.AsyncClient, world: De
 
 
 async def test_levels_page_and_filter_by_location(shop: httpx.AsyncClient) -> None:
-    seen = []
+    seen: list[int] = []
     params: dict[str, str | int] | None = {"location_ids": str(WAREHOUSE), "limit": 7}
     url = f"{API}/inventory_levels.json"
     while True:
