@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 
 import httpx
@@ -93,17 +95,23 @@ async def test_page_info_keeps_the_filters(shop: httpx.AsyncClient) -> None:
 
 
 async def test_bad_query_parameters_are_400_naming_them(shop: httpx.AsyncClient) -> None:
-    cases: dict[str, dict[str, str | int]] = {
-        "limit": {"limit": 251},
-        "page_info": {"page_info": "not-a-token"},
-        "ids": {"ids": "1,abc"},
-        "status": {"status": "deleted"},
-        "since_id": {"since_id": "9" * 30},
-    }
-    for parameter, params in cases.items():
-        response = await shop.get(f"{API}/products.json", params=params)
-        assert response.status_code == 400, parameter
-        assert parameter in response.json()["errors"], parameter
+    # A token made up by hand, pointing past any 64-bit id.
+    forged = base64.urlsafe_b64encode(
+        json.dumps({"direction": "next", "key": [10**30], "filters": {}}).encode(),
+    ).decode()
+    cases: list[tuple[str, str | int]] = [
+        ("limit", 251),
+        ("limit", 0),
+        ("page_info", "not-a-token"),
+        ("page_info", forged),
+        ("ids", "1,abc"),
+        ("status", "deleted"),
+        ("since_id", "9" * 30),
+    ]
+    for parameter, value in cases:
+        response = await shop.get(f"{API}/products.json", params={parameter: value})
+        assert response.status_code == 400, (parameter, value)
+        assert parameter in response.json()["errors"], (parameter, value)
 
 
 async def test_unknown_records_and_routes_are_not_found(shop: httpx.AsyncClient) -> None:

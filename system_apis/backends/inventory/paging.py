@@ -12,16 +12,17 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Request, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from system_apis.backends.inventory.errors import bad_request
+from system_apis.backends.inventory.shop import MAX_ID
 
 MAX_LIMIT = 250
 DEFAULT_LIMIT = 50
@@ -34,7 +35,7 @@ class PageInfo(BaseModel):
     """Where a page starts and the filters of the listing it belongs to."""
 
     direction: Direction
-    key: tuple[int, ...]
+    key: tuple[Annotated[int, Field(ge=0, le=MAX_ID)], ...]
     filters: dict[str, str] = {}
 
 
