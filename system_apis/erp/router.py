@@ -39,7 +39,11 @@ CustomerId = Annotated[
 RecordId = Annotated[str, Path(max_length=20, description="The ERP's id", examples=["93"])]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
 Cursor = Annotated[
-    str | None, Query(max_length=200, description="next_cursor of the previous page")
+    str | None,
+    Query(
+        max_length=200,
+        description="next_cursor of the previous page; the next page keeps that page's size",
+    ),
 ]
 CustomerFilter = Annotated[
     str | None, Query(pattern=CUSTOMER_ID_PATTERN, description="Only this customer's records")
