@@ -159,8 +159,15 @@ def required_missing(names: list[str]) -> SalesforceError:
 
 
 def _text(field: FieldSpec, raw: str) -> str:
+    shown = raw[:40] + ("..." if len(raw) > 40 else "")
+    if field.restricted and raw not in field.picklist:
+        raise SalesforceError(
+            400,
+            "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+            f"{field.label}: bad value for restricted picklist field: {shown}",
+            [field.name],
+        )
     if field.length is not None and len(raw) > field.length:
-        shown = raw[:40] + ("..." if len(raw) > 40 else "")
         raise SalesforceError(
             400,
             "STRING_TOO_LONG",
@@ -172,13 +179,6 @@ def _text(field: FieldSpec, raw: str) -> str:
             400,
             "INVALID_EMAIL_ADDRESS",
             f"{field.label}: invalid email address: {raw}",
-            [field.name],
-        )
-    if field.restricted and raw not in field.picklist:
-        raise SalesforceError(
-            400,
-            "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-            f"{field.label}: bad value for restricted picklist field: {raw}",
             [field.name],
         )
     return raw
