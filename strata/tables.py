@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "system_apis.backends.crm.models",
     "system_apis.backends.erp.models",
     "system_apis.backends.inventory.models",
+    "gateway.registry.models",
 )
 
 for _module in MODEL_MODULES:
