@@ -7,9 +7,9 @@ Ids are fixed numbers in Shopify's ranges, so the same world always gets the sam
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,13 +22,19 @@ from system_apis.backends.inventory.models import (
     InventoryProduct,
     InventoryVariant,
 )
-from system_apis.demo import EPOCH, DemoLocation, DemoProduct, DemoWorld
+
+if TYPE_CHECKING:
+    from system_apis.demo import DemoLocation, DemoProduct, DemoWorld
 
 PRODUCT_ID_BASE = 8_421_730_000_000
 VARIANT_ID_BASE = 44_217_300_000_000
 INVENTORY_ITEM_ID_BASE = 46_317_300_000_000
 LOCATION_ID_BASE = 71_043_000_000
 VENDOR = "Strata Office Supply"
+# When the shop opened its locations, listed its catalog and last counted its stock.
+LOCATIONS_OPENED = datetime(2024, 1, 7, 9, tzinfo=UTC)
+CATALOG_LISTED = datetime(2024, 10, 8, 16, tzinfo=UTC)
+STOCK_COUNTED = datetime(2025, 1, 6, 9, tzinfo=UTC)
 # Any fixed number: held while one process seeds so that two starting at once take turns.
 _SEED_LOCK_ID = 0x1A7E4105
 
@@ -54,7 +60,7 @@ def _handle(title: str) -> str:
 
 
 def _product_rows(number: int, product: DemoProduct) -> list[Base]:
-    created = EPOCH - timedelta(days=90) + timedelta(hours=number * 7)
+    created = CATALOG_LISTED + timedelta(hours=(number - 1) * 7)
     return [
         InventoryItem(
             id=inventory_item_id(number),
@@ -96,7 +102,7 @@ def _product_rows(number: int, product: DemoProduct) -> list[Base]:
 
 
 def _location_row(number: int, location: DemoLocation) -> InventoryLocation:
-    created = EPOCH - timedelta(days=365)
+    created = LOCATIONS_OPENED
     return InventoryLocation(
         id=location_id(number),
         name=location.name,
@@ -128,7 +134,6 @@ def world_rows(world: DemoWorld) -> list[Base]:
     for number, location in enumerate(world.locations, start=1):
         rows.append(_location_row(number, location))
         locations[location.code] = location_id(number)
-    counted_at: datetime = EPOCH
     for stock in world.stock:
         rows.append(
             InventoryLevel(
@@ -140,7 +145,7 @@ def world_rows(world: DemoWorld) -> list[Base]:
                 damaged=0,
                 incoming=0,
                 on_hand=stock.on_hand,
-                updated_at=counted_at,
+                updated_at=STOCK_COUNTED,
             )
         )
     return rows

@@ -130,7 +130,9 @@ def _expiry(request: NewReservation, now: datetime) -> datetime:
         raise unprocessable("expires_at", "must be in the future")
     if request.expires_at > now + timedelta(seconds=MAX_HOLD_SECONDS):
         raise unprocessable("expires_at", "must be within 30 days")
-    return request.expires_at.replace(microsecond=0)
+    # The store keeps whole seconds; rounding up never shortens the hold asked for.
+    whole = request.expires_at.replace(microsecond=0)
+    return whole if whole == request.expires_at else whole + timedelta(seconds=1)
 
 
 def _same_request(existing: Reservation, request: NewReservation) -> Reservation | ShopifyError:
