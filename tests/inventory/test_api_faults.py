@@ -217,3 +217,105 @@ async def test_commit_is_retried(
     assert response.status_code == 200
     assert response.json()["status"] == "committed"
     assert calls.count("POST", f"/reservations/{reservation_id}/commit.json") == 2
+
+
+def _store_answering(routes: dict[str, object]) -> httpx.MockTransport:
+    """A stand-in backend that answers fixed JSON per path (200), 404 for anything else."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix(API)
+        if path in routes:
+            return httpx.Response(200, json=routes[path])
+        return httpx.Response(404, json={"errors": "Not Found"})
+
+    return httpx.MockTransport(answer)
+
+
+@asynccontextmanager
+async def api_over(transport: httpx.MockTransport) -> AsyncIterator[httpx.AsyncClient]:
+    async with layer_client(BACKEND_URL, transport) as http:
+        backend = BackendClient("inventory", http, timeout=5.0, retries=0)
+        async with asgi_client(create_api(backend), SYSTEM_URL) as client:
+            yield client
+
+
+async def test_a_record_missing_fields_is_502_naming_the_field() -> None:
+    product = {
+        "id": 1,
+        "title": "Desk",
+        "body_html": None,
+        "product_type": "furniture",
+        "status": "active",
+        "created_at": "2025-01-06T01:00:00-08:00",
+        "updated_at": "2025-01-06T01:00:00-08:00",
+        "variants": [{"id": 2, "title": "Default Title", "sku": SKU, "inventory_item_id": 3}],
+    }  # no price
+    transport = _store_answering(
+        {
+            "/products.json": {"products": [product]},
+            "/shop.json": {"shop": {"id": 9, "currency": "USD"}},
+        }
+    )
+    async with api_over(transport) as api:
+        response = await api.get(f"/products/{SKU}")
+    body = _problem(response, 502, "backend-invalid-response")
+    assert "variants.0.price" in str(body["detail"])
+
+
+async def test_levels_that_do_not_add_up_are_502() -> None:
+    product = {
+        "id": 1,
+        "title": "Desk",
+        "body_html": None,
+        "product_type": "furniture",
+        "status": "active",
+        "created_at": "2025-01-06T01:00:00-08:00",
+        "updated_at": "2025-01-06T01:00:00-08:00",
+        "variants": [
+            {"id": 2, "title": "Default Title", "sku": SKU, "price": "9.00", "inventory_item_id": 3}
+        ],
+    }
+    quantities = [
+        {"name": name, "quantity": 5}
+        for name in ("available", "committed", "damaged", "incoming", "on_hand", "reserved")
+    ]
+    level = {
+        "inventory_item_id": 3,
+        "location_id": 4,
+        "available": 5,
+        "quantities": quantities,
+        "updated_at": "2025-01-06T01:00:00-08:00",
+    }
+    transport = _store_answering(
+        {
+            "/products.json": {"products": [product]},
+            "/inventory_levels.json": {"inventory_levels": [level]},
+            "/locations.json": {
+                "locations": [
+                    {
+                        "id": 4,
+                        "name": "Store",
+                        "code": "S-4",
+                        "address1": None,
+                        "address2": None,
+                        "city": None,
+                        "province_code": None,
+                        "zip": None,
+                        "country_code": "US",
+                        "active": True,
+                    }
+                ]
+            },
+        }
+    )
+    async with api_over(transport) as api:
+        response = await api.get("/stock", params={"sku": SKU})
+    body = _problem(response, 502, "backend-invalid-response")
+    assert "on_hand" in str(body["detail"])
+
+
+async def test_an_answer_that_is_not_an_object_is_502() -> None:
+    transport = _store_answering({"/locations.json": ["not", "an", "object"]})
+    async with api_over(transport) as api:
+        response = await api.get("/locations")
+    _problem(response, 502, "backend-invalid-response")
