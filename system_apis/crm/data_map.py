@@ -148,7 +148,6 @@ _COUNTRY_CODES = {name.lower(): code for code, name in COUNTRY_NAMES.items()} | 
     "united states of america": "US",
     "u.s.": "US",
     "u.s.a.": "US",
-    "uk": "GB",
     "great britain": "GB",
     "england": "GB",
 }
@@ -238,7 +237,7 @@ def country_name(code: str | None) -> str | None:
 
 
 def country_code(native: str | None) -> str | None:
-    """The ISO code for a stored country: a known name, a known alias or a 2-letter code."""
+    """The ISO code for a stored country: a known name or alias, or a 2-letter code as is."""
     if native is None or not native.strip():
         return None
     text = native.strip()

@@ -145,7 +145,7 @@ def customers_router() -> APIRouter:
         summary="Get a customer",
         responses={
             200: {"content": {"application/json": {"example": _CUSTOMER_EXAMPLE}}},
-            **problem_responses(404, *_BACKEND_ERRORS),
+            **problem_responses(404, 422, *_BACKEND_ERRORS),
         },
     )
     async def get_customer(service: Service, customer_id: CustomerId) -> Customer:
@@ -285,7 +285,7 @@ def _add_activity_routes(router: APIRouter) -> None:
     @router.get(
         "/{customer_id}/activities/{activity_id}",
         summary="Get an activity",
-        responses=problem_responses(404, *_BACKEND_ERRORS),
+        responses=problem_responses(404, 422, *_BACKEND_ERRORS),
     )
     async def get_activity(
         service: Service,
