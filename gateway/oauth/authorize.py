@@ -42,6 +42,7 @@ from strata.db import Database
 BROWSER_COOKIE = "strata_oauth_browser"
 CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 _COOKIE_VALUE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+MAX_STATE_LENGTH = 1024
 
 
 class _PageError(Exception):
@@ -114,6 +115,8 @@ class Authorizer:
                 "Unknown application",
                 "The application that sent you here is not registered. Return to it and try again.",
             )
+        if len(params.get("state") or "") > MAX_STATE_LENGTH:
+            raise _PageError("Invalid request", "The application sent an oversized state.")
         given = params.get("redirect_uri")
         if given is None:
             if len(client.redirect_uris) != 1:

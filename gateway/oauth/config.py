@@ -46,7 +46,7 @@ class OAuthSettings(BaseModel):
     leeway_seconds: Annotated[int, Field(ge=0, le=300)] = 30
     verified_token_cache_size: Annotated[int, Field(ge=0, le=1_000_000)] = 10_000
     revocation_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 1.0
-    key_min_refresh_seconds: Annotated[float, Field(ge=0, le=3_600)] = 5.0
+    key_min_refresh_seconds: Annotated[float, Field(ge=0, le=3_600)] = 1.0
     key_max_age_seconds: Annotated[float, Field(gt=0, le=86_400)] = 300.0
     purge_interval_seconds: Annotated[float, Field(gt=0, le=86_400)] = 3_600.0
 

@@ -72,7 +72,7 @@ def login_page(
   <input type="password" id="password" name="password" autocomplete="current-password">
   <div class="buttons">
     <button type="submit" name="decision" value="allow">Sign in and allow</button>
-    <button type="submit" name="decision" value="deny">Deny</button>
+    <button type="submit" name="decision" value="deny" formnovalidate>Deny</button>
   </div>
 </form>"""
     return _page("Sign in to Strata", body)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import structlog
 from fastapi import APIRouter
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.oauth.admin import build_admin_router
@@ -28,6 +29,7 @@ from gateway.oauth.models import (
     AuthorizationRequest,
     OAuthClient,
     RefreshToken,
+    TokenFamily,
 )
 from gateway.oauth.revocation import DatabaseRevocations, RevocationList
 from gateway.oauth.router import OAuthEndpoints, build_oauth_router
@@ -159,13 +161,23 @@ class OAuthServer:
         return await seed_demo_users(self.database, world, self.passwords, self.vocabulary)
 
     async def purge_expired(self) -> int:
-        """Deletes what can never be used again: expired codes, forms, tokens and keys."""
+        """Deletes what can never be used again: expired forms, codes, tokens, token families
+        with no live token left, and keys no verifier needs."""
         now = as_datetime(self.clock())
+        # A family's last token was issued at its last rotation at the latest.
+        family_dead_before = now - timedelta(
+            seconds=self.settings.refresh_token_ttl_seconds + self.settings.access_token_ttl_seconds
+        )
         removed = 0
         async with self.database.session() as session:
             for model in (AuthorizationRequest, AuthorizationCode, RefreshToken, AccessToken):
                 result = await session.execute(delete(model).where(model.expires_at <= now))
-                removed += int(getattr(result, "rowcount", 0) or 0)
+                removed += _rowcount(result)
+            last_used = func.coalesce(TokenFamily.rotated_at, TokenFamily.created_at)
+            result = await session.execute(
+                delete(TokenFamily).where(last_used < family_dead_before)
+            )
+            removed += _rowcount(result)
         return removed + await self.keys.purge()
 
     async def _purge_loop(self) -> None:
@@ -175,6 +187,10 @@ class OAuthServer:
                 await self.purge_expired()
             except (SQLAlchemyError, OSError) as exc:
                 log.warning("purging expired OAuth records failed", error=str(exc))
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def build_oauth(

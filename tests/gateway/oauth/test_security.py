@@ -80,7 +80,7 @@ async def test_other_schemes_and_garbage_are_refused(http: httpx.AsyncClient) ->
     assert basic.headers["www-authenticate"] == 'Bearer realm="strata"'
     for garbage in ("not-a-jwt", "a.b.c", "a b", "é.é.é", "x" * 9000):
         header = f"Bearer {garbage}".encode("latin-1")
-        answer = await http.get("/crm/customers", headers={"Authorization": header})
+        answer = await http.get("/crm/customers", headers={b"Authorization": header})
         assert answer.status_code == 401, garbage
         assert 'error="invalid_token"' in answer.headers["www-authenticate"]
 
