@@ -40,7 +40,7 @@ T = TypeVar("T")
 
 @pytest.fixture(autouse=True, scope="session")
 def _no_retry_waits() -> None:
-    stamina.set_testing(True, attempts=3)
+    stamina.set_testing(True, attempts=3, cap=True)
 
 
 def _run_in_own_loop(coroutine: Coroutine[Any, Any, T]) -> T:
