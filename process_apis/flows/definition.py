@@ -74,7 +74,8 @@ class StepContext:
 
 
 StepRun = Callable[[StepContext], Awaitable[dict[str, Any]]]
-StepCompensation = Callable[[StepContext], Awaitable[None]]
+# A compensation may say what it did (kept in the step's output under "undone").
+StepCompensation = Callable[[StepContext], Awaitable[dict[str, Any] | None]]
 
 
 @dataclass(frozen=True)

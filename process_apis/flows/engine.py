@@ -417,7 +417,7 @@ class _Drive:
                     )
                     started = time.perf_counter()
                     try:
-                        await compensate(context)
+                        undone = await compensate(context)
                     except StepError as error:
                         await self._compensation_attempt_failed(step, number, error, started)
                         raise
@@ -430,7 +430,7 @@ class _Drive:
                         )
                         await self._compensation_attempt_failed(step, number, internal, started)
                         raise internal from None
-                    await self._compensated(step, position, number, started)
+                    await self._compensated(step, position, number, started, undone)
                     return None
         except StepError as error:
             await self._compensation_failed(step, position, error)
@@ -459,9 +459,18 @@ class _Drive:
                 detail=error.describe(),
             )
 
-    async def _compensated(self, step: Step, position: int, attempt: int, started: float) -> None:
+    async def _compensated(
+        self,
+        step: Step,
+        position: int,
+        attempt: int,
+        started: float,
+        undone: dict[str, Any] | None,
+    ) -> None:
         async with self.store.fenced(self.flow_id, self.token) as write:
             record = await write.step(position)
+            if undone:
+                record.output = {**(record.output or {}), "undone": undone}
             record.compensation = "compensated"
             record.compensation_error = None
             record.compensated_at = write.now

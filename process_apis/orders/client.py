@@ -117,9 +117,12 @@ class OrderCalls(SystemCaller):
             params["cursor"] = page.next_cursor
         return None
 
-    async def cancel_sales_order(self, order_id: str) -> SalesOrder:
+    async def sales_order(self, order_id: str) -> SalesOrder:
+        return await self.fetch(SalesOrder, "erp", "GET", f"/orders/{_part(order_id)}")
+
+    async def set_sales_order_status(self, order_id: str, status: str) -> SalesOrder:
         path = f"/orders/{_part(order_id)}/status"
-        return await self.fetch(SalesOrder, "erp", "POST", path, json={"status": "cancelled"})
+        return await self.fetch(SalesOrder, "erp", "POST", path, json={"status": status})
 
     async def create_invoice(self, *, order_id: str, external_id: str) -> Invoice:
         body = {"order_id": order_id, "external_id": external_id}

@@ -8,7 +8,8 @@ Steps, in order (the saga's kinds in brackets):
    external id ``<order id>:line-<n>`` so a step run again never holds twice. Undone by
    releasing every hold (committed ones too).
 4. ``create_sales_order`` [compensatable]: the ERP learns the customer (PUT), then the
-   sales order with external id ``<order id>``. Undone by cancelling the order.
+   sales order with external id ``<order id>``. Undone by cancelling the order (or, when
+   it had been billed, which the ERP never lets one cancel, by closing it).
 5. ``create_invoice`` [compensatable]: the invoice with external id ``<order id>:invoice``.
    Undone by cancelling (voiding) the invoice.
 6. ``commit_reservations`` [pivot]: the holds become the order's stock. After this the
@@ -244,7 +245,7 @@ class OrderFlow:
             )
         return translate(error)
 
-    async def release_stock(self, context: StepContext) -> None:
+    async def release_stock(self, context: StepContext) -> dict[str, Any]:
         calls = self._calls(context)
         recorded = list(context.output.get("reservations", []))
         if _outcome_unknown(context):
@@ -256,6 +257,7 @@ class OrderFlow:
                 if error.transient:
                     raise translate(error) from None
                 # Unknown, or nothing left to give back (expired): nothing is held.
+        return {"released": [entry["reservation_id"] for entry in recorded]}
 
     async def _settle_unrecorded(
         self, context: StepContext, calls: OrderCalls, recorded: list[dict[str, Any]]
@@ -306,7 +308,7 @@ class OrderFlow:
             "total": order.total.model_dump(mode="json"),
         }
 
-    async def cancel_sales_order(self, context: StepContext) -> None:
+    async def cancel_sales_order(self, context: StepContext) -> dict[str, Any] | None:
         calls = self._calls(context)
         order_id = context.output.get("sales_order_id")
         try:
@@ -316,12 +318,27 @@ class OrderFlow:
                 )
                 order_id = found.id if found else None
             if order_id is None:
-                return
-            await calls.cancel_sales_order(order_id)
+                return None
+            return {"sales_order_id": order_id, "status": await self._end_order(calls, order_id)}
         except DownstreamError as error:
             if error.status == 404 and not error.transient:
-                return
+                return None
             raise translate(error) from None
+
+    @staticmethod
+    async def _end_order(calls: OrderCalls, order_id: str) -> str:
+        """Cancels the ERP order; one the ERP will not cancel any more because it was billed
+        (its invoice voided since, it waits for billing again) is closed instead, which in
+        the ERP ends an order for good just the same."""
+        try:
+            return (await calls.set_sales_order_status(order_id, "cancelled")).status.value
+        except DownstreamError as error:
+            if error.transient or error.status != 409:
+                raise
+        order = await calls.sales_order(order_id)
+        if order.status.value in ("cancelled", "closed"):
+            return order.status.value
+        return (await calls.set_sales_order_status(order_id, "closed")).status.value
 
     # -- 5. invoice ------------------------------------------------------------------------
 
@@ -343,7 +360,7 @@ class OrderFlow:
             "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
         }
 
-    async def cancel_invoice(self, context: StepContext) -> None:
+    async def cancel_invoice(self, context: StepContext) -> dict[str, Any] | None:
         calls = self._calls(context)
         invoice_id = context.output.get("invoice_id")
         sales_order_id = context.outputs.get("create_sales_order", {}).get("sales_order_id")
@@ -354,14 +371,14 @@ class OrderFlow:
                 )
                 invoice_id = found.id if found else None
             if invoice_id is None:
-                return
+                return None
             await calls.cancel_invoice(invoice_id)
         except DownstreamError as error:
             if error.status == 404 and not error.transient:
-                return
-            if error.status == 409 and await self._invoice_is_cancelled(calls, invoice_id):
-                return
-            raise translate(error) from None
+                return None
+            if not (error.status == 409 and await self._invoice_is_cancelled(calls, invoice_id)):
+                raise translate(error) from None
+        return {"invoice_id": invoice_id, "status": "cancelled"}
 
     @staticmethod
     async def _invoice_is_cancelled(calls: OrderCalls, invoice_id: str | None) -> bool:
@@ -420,9 +437,9 @@ class OrderFlow:
             raise translate(error) from None
         return {"activity_id": activity_id}
 
-    async def record_cancellation(self, context: StepContext) -> None:
+    async def record_cancellation(self, context: StepContext) -> dict[str, Any] | None:
         if "activity_id" not in context.output:
-            return
+            return None
         sales_order = context.outputs.get("create_sales_order", {})
         activity = {
             "kind": "order",
@@ -432,6 +449,9 @@ class OrderFlow:
             "external_id": activity_external_id(context.flow_id) + ":cancelled",
         }
         try:
-            await self._calls(context).record_activity(str(context.input["customer_id"]), activity)
+            activity_id = await self._calls(context).record_activity(
+                str(context.input["customer_id"]), activity
+            )
         except DownstreamError as error:
             raise translate(error) from None
+        return {"activity_id": activity_id}

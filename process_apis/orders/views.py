@@ -106,9 +106,7 @@ def build_order(record: OrderRecord, snapshot: FlowSnapshot, base_path: str) -> 
         sales_order=SalesOrderRef(
             id=sales_order["sales_order_id"],
             number=sales_order["number"],
-            status="cancelled"
-            if steps["create_sales_order"].compensation == "compensated"
-            else sales_order["status"],
+            status=sales_order.get("undone", {}).get("status", sales_order["status"]),
         )
         if sales_order
         else None,

@@ -7,16 +7,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from conftest import asgi_client
 
-from process.support import Stack, build_stack
-from process_apis.flows import RetryPolicy
-from process_apis.orders.app import OrdersProcess, create_orders
-from process_apis.orders.config import OrdersConfig
+from process.support import Stack, build_stack, make_orders, orders_client
+from process_apis.orders.app import OrdersProcess
 from strata.db import Database
-
-ORDERS_URL = "http://process.test/process/orders/v1"
-FAST = RetryPolicy(wait_initial=0.0, wait_max=0.0, resume_initial=0.05, resume_max=0.2)
 
 
 @pytest.fixture
@@ -30,12 +24,7 @@ async def stack(database: Database) -> AsyncIterator[Stack]:
 
 @pytest.fixture
 async def orders_process(stack: Stack) -> AsyncIterator[OrdersProcess]:
-    process = create_orders(
-        stack.clients,
-        stack.database,
-        config=OrdersConfig(poll_interval_seconds=0.05, lease_seconds=5),
-        retry_policy=FAST,
-    )
+    process = make_orders(stack)
     try:
         yield process
     finally:
@@ -44,10 +33,5 @@ async def orders_process(stack: Stack) -> AsyncIterator[OrdersProcess]:
 
 @pytest.fixture
 async def orders(orders_process: OrdersProcess) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the orders API, mounted at its real path."""
-    from fastapi import FastAPI
-
-    root = FastAPI()
-    root.mount("/process/orders/v1", orders_process.api)
-    async with asgi_client(root, "http://process.test") as client:
+    async with orders_client(orders_process) as client:
         yield client

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from process_apis.clients import SYSTEMS, SystemClients
+from process_apis.flows import RetryPolicy
+from process_apis.orders.app import OrdersProcess, create_orders
+from process_apis.orders.config import OrdersConfig
 from strata.db import Database
 from strata.http import in_process, layer_client
 from system_apis.backends import crm as crm_backend
@@ -91,3 +95,111 @@ def _mounted(app: FastAPI, name: str) -> httpx.AsyncBaseTransport:
     root = FastAPI()
     root.mount(f"/system/{name}/v1", app)
     return in_process(root)
+
+
+# -- helpers for the tests ------------------------------------------------------------------
+
+
+def active_customer(stack: Stack, index: int = 0) -> str:
+    return [c.crm_id for c in stack.world.customers if c.active][index]
+
+
+def inactive_customer(stack: Stack) -> str:
+    return next(c.crm_id for c in stack.world.customers if not c.active)
+
+
+async def location_ids(stack: Stack) -> dict[str, str]:
+    response = await stack.clients.inventory.get("/locations", params={"limit": 50})
+    return {loc["code"]: loc["id"] for loc in response.json()["items"]}
+
+
+async def stock_of(stack: Stack, sku: str, location_id: str) -> dict[str, Any]:
+    response = await stack.clients.inventory.get(
+        "/stock", params={"sku": sku, "location_id": location_id}
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json()["items"][0])
+
+
+async def stocked_line(stack: Stack, minimum: int = 5, skip: int = 0) -> tuple[str, str, int]:
+    """A SKU, a location holding at least ``minimum`` of it, and how many are available."""
+    locations = await location_ids(stack)
+    candidates = [item for item in stack.world.stock if item.on_hand >= minimum]
+    item = candidates[skip]
+    location_id = locations[item.location_code]
+    level = await stock_of(stack, item.sku, location_id)
+    return item.sku, location_id, int(level["available"])
+
+
+async def set_available(stack: Stack, sku: str, location_id: str, units: int) -> None:
+    level = await stock_of(stack, sku, location_id)
+    response = await stack.clients.inventory.post(
+        "/stock/adjustments",
+        json={
+            "sku": sku,
+            "location_id": location_id,
+            "delta": units - level["available"],
+            "expected_available": level["available"],
+        },
+    )
+    assert response.status_code == 200, response.text
+
+
+class FailingRoute(httpx.AsyncBaseTransport):
+    """Answers ``status`` for requests matching ``method`` and a path ending, while
+    ``failing`` is on; everything else goes through."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        method: str,
+        path_end: str,
+        status: int = 503,
+    ) -> None:
+        self.inner = inner
+        self.method = method
+        self.path_end = path_end
+        self.status = status
+        self.failing = True
+        self.hits = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        matches = request.method == self.method and request.url.path.endswith(self.path_end)
+        if matches and self.failing:
+            self.hits += 1
+            body = {
+                "type": "https://strata.dev/problems/backend-unavailable",
+                "title": "Backend unavailable",
+                "status": self.status,
+                "detail": "scripted failure",
+            }
+            return httpx.Response(
+                self.status, json=body, headers={"content-type": "application/problem+json"}
+            )
+        return await self.inner.handle_async_request(request)
+
+
+ORDERS_BASE = "/process/orders/v1"
+FAST_RETRIES = RetryPolicy(wait_initial=0.0, wait_max=0.0, resume_initial=0.05, resume_max=0.2)
+
+
+def make_orders(stack: Stack, **config: Any) -> OrdersProcess:
+    options = {"poll_interval_seconds": 0.05, "lease_seconds": 5, **config}
+    return create_orders(
+        stack.clients, stack.database, config=OrdersConfig(**options), retry_policy=FAST_RETRIES
+    )
+
+
+def orders_client(process: OrdersProcess) -> httpx.AsyncClient:
+    """A client of the orders API mounted at its real path."""
+    root = FastAPI()
+    root.mount(ORDERS_BASE, process.api)
+    return layer_client("http://process.test", in_process(root))
+
+
+async def place(
+    client: httpx.AsyncClient, body: dict[str, Any], key: str, **headers: str
+) -> httpx.Response:
+    return await client.post(
+        f"{ORDERS_BASE}/orders", json=body, headers={"Idempotency-Key": key, **headers}
+    )
