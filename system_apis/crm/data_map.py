@@ -193,8 +193,11 @@ def activity_id(value: str) -> str | None:
 
 def format_datetime(value: datetime) -> str:
     """Salesforce's own form, to the millisecond: ``2025-01-09T15:46:00.000+0000``."""
-    value = value.astimezone(UTC)
-    return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}+0000"
+    v = value.astimezone(UTC)
+    return (
+        f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
+        f".{v.microsecond // 1000:03d}+0000"
+    )
 
 
 def parse_datetime(text: str) -> datetime:

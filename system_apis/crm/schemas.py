@@ -3,6 +3,7 @@ what a client sends to create or change a customer, and the canonical ``Activity
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -41,6 +42,16 @@ City = Annotated[str, *_text(40)]
 State = Annotated[str, *_text(80)]
 PostalCode = Annotated[str, *_text(20)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+def _storable_time(value: datetime) -> datetime:
+    # The CRM keeps times from 1700 to 4000, as Salesforce does.
+    if not 1700 <= value.year <= 4000:
+        raise ValueError("must be between the years 1700 and 4000")
+    return value
+
+
+ActivityTime = Annotated[AwareDatetime, AfterValidator(_storable_time)]
 
 
 class AddressInput(CanonicalModel):
@@ -137,9 +148,9 @@ class ActivityCreate(CanonicalModel):
     kind: ActivityKind = Field(examples=["order"])
     subject: Subject = Field(examples=["Order #1042"])
     status: ActivityStatus = ActivityStatus.COMPLETED
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: ActivityTime | None = Field(
         default=None,
-        description="When it happened; now when omitted",
+        description="When it happened (years 1700 to 4000); now when omitted",
         examples=["2026-11-25T14:30:00Z"],
     )
     description: Description | None = None

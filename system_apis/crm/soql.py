@@ -32,9 +32,21 @@ def contains(value: str) -> str:
     return "'%" + escaped + "%'"
 
 
+# Salesforce keeps no date-time outside these; a time beyond them compares as the end it passed.
+EARLIEST = datetime(1700, 1, 1, tzinfo=UTC)
+LATEST = datetime(4000, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
+
+
 def datetime_literal(value: datetime) -> str:
-    value = value.astimezone(UTC)
-    return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}Z"
+    """A SOQL date-time literal (UTC, to the millisecond) for ``value``."""
+    try:
+        v = min(max(value.astimezone(UTC), EARLIEST), LATEST)
+    except OverflowError:
+        v = EARLIEST if value.year < 2000 else LATEST
+    return (
+        f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
+        f".{v.microsecond // 1000:03d}Z"
+    )
 
 
 def boolean(value: bool) -> str:

@@ -146,6 +146,11 @@ async def test_bad_activities_are_422(api: httpx.AsyncClient, seeded: Database) 
         ({"kind": "call", "subject": "x", "status": "done"}, "status"),
         ({"kind": "call", "subject": "x", "occurred_at": "2030-01-01T10:00:00"}, "occurred_at"),
         ({"kind": "call", "subject": "s" * 256}, "subject"),
+        ({"kind": "call", "subject": "x", "occurred_at": "1600-01-01T00:00:00Z"}, "occurred_at"),
+        (
+            {"kind": "call", "subject": "x", "occurred_at": "0001-01-01T00:00:00+05:00"},
+            "occurred_at",
+        ),
         ({"kind": "call", "subject": "x", "description": "d" * 32001}, "description"),
     ]
     for body, field in cases:

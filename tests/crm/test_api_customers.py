@@ -112,6 +112,9 @@ async def test_updated_since_finds_recent_changes(api: httpx.AsyncClient) -> Non
     found = await all_pages(api, updated_since=changed["updated_at"])
     assert [c["id"] for c in found] == [GLOBEX]
     assert len(await all_pages(api, updated_since="2025-01-01T00:00:00Z")) == 60
+    # Times beyond what the CRM can hold compare as its first and last moments.
+    assert len(await all_pages(api, updated_since="0001-01-01T00:00:00+05:00")) == 60
+    assert await all_pages(api, updated_since="9999-12-31T23:59:59-05:00") == []
 
 
 @pytest.mark.parametrize(

@@ -139,6 +139,7 @@ async def test_errors_are_salesforce_arrays(sf: httpx.AsyncClient) -> None:
         "SELECT Id FROM Account WHERE Name < null": "MALFORMED_QUERY",
         "SELECT Id FROM Account OFFSET 2001": "NUMBER_OUTSIDE_VALID_RANGE",
         "SELEKT Id FROM Account": "MALFORMED_QUERY",
+        "SELECT Id FROM Account WHERE CreatedDate > 0001-01-01T00:00:00+05:00": "MALFORMED_QUERY",
     }
     for query, code in cases.items():
         response = await soql(sf, query)

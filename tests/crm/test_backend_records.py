@@ -277,6 +277,21 @@ async def test_tasks_and_contacts_check_their_lookups(sf: httpx.AsyncClient) -> 
         ),
         ("Task", {"WhatId": GLOBEX, "ActivityDate": "2025-02-30"}, "JSON_PARSER_ERROR"),
         ("Task", {"WhatId": GLOBEX, "Occurred_At__c": "yesterday"}, "JSON_PARSER_ERROR"),
+        (
+            "Task",
+            {"WhatId": GLOBEX, "Occurred_At__c": "0001-01-01T00:00:00+05:00"},
+            "JSON_PARSER_ERROR",
+        ),
+        (
+            "Task",
+            {"WhatId": GLOBEX, "Occurred_At__c": "1600-01-01T00:00:00Z"},
+            "INVALID_TYPE_ON_FIELD_IN_RECORD",
+        ),
+        (
+            "Task",
+            {"WhatId": GLOBEX, "ActivityDate": "4001-01-01"},
+            "INVALID_TYPE_ON_FIELD_IN_RECORD",
+        ),
         ("Contact", {"FirstName": "No"}, "REQUIRED_FIELD_MISSING"),
         (
             "Contact",

@@ -25,8 +25,8 @@ from system_apis.crm.schemas import (
 
 record_numbers = st.integers(min_value=0, max_value=62**7 - 1)
 aware_datetimes = st.datetimes(
-    min_value=datetime(1971, 1, 1),
-    max_value=datetime(2999, 12, 31),
+    min_value=datetime(1700, 1, 2),
+    max_value=datetime(4000, 12, 30),
     timezones=st.sampled_from(
         [UTC, timezone(timedelta(hours=-8)), timezone(timedelta(hours=5, minutes=30))]
     ),

@@ -5,6 +5,7 @@ regard to case, ``!=`` keeps nulls) kept the same on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import (
@@ -314,7 +315,14 @@ def _typed(field: FieldSpec, value: Value) -> Any:
         raise _wrong_type(field, value)
     if value.kind == "boolean":
         return value.text == "true"
-    return value.as_datetime() if value.kind == "datetime" else value.as_date()
+    if value.kind == "date":
+        return value.as_date()
+    try:
+        return value.as_datetime().astimezone(UTC)
+    except OverflowError:
+        raise SoqlError(
+            "MALFORMED_QUERY", f"invalid date-time: {value.text}", value.position
+        ) from None
 
 
 def _wrong_type(field: FieldSpec, value: Value) -> SoqlError:

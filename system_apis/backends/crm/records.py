@@ -21,9 +21,17 @@ _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+# The dates and times Salesforce can store.
+EARLIEST = datetime(1700, 1, 1, tzinfo=UTC)
+LATEST = datetime(4000, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
+
+
 def format_datetime(value: datetime) -> str:
-    value = value.astimezone(UTC)
-    return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}+0000"
+    v = value.astimezone(UTC)
+    return (
+        f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
+        f".{v.microsecond // 1000:03d}+0000"
+    )
 
 
 def to_millis(value: datetime) -> datetime:
@@ -141,9 +149,9 @@ def stored_value(field: FieldSpec, raw: Any) -> Any:
         raise _cannot_deserialize(_java_type(field), raw)
     _check_characters(field, raw)
     if field.type is FieldType.DATETIME:
-        return _datetime(raw)
+        return _in_range(field, raw, _datetime(raw))
     if field.type is FieldType.DATE:
-        return _date(raw)
+        return _in_range(field, raw, _date(raw))
     if field.type is FieldType.REFERENCE:
         return _reference(field, raw)
     return _text(field, raw)
@@ -201,8 +209,23 @@ def _datetime(raw: str) -> datetime:
             pass
         else:
             aware = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-            return to_millis(aware.astimezone(UTC))
+            try:
+                return to_millis(aware.astimezone(UTC))
+            except OverflowError:
+                pass
     raise _cannot_deserialize("datetime", raw)
+
+
+def _in_range(field: FieldSpec, raw: str, value: date) -> date:
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST.date() <= day <= LATEST.date():
+        raise SalesforceError(
+            400,
+            "INVALID_TYPE_ON_FIELD_IN_RECORD",
+            f"{field.label}: value not of required type: {raw[:40]}",
+            [field.name],
+        )
+    return value
 
 
 def _date(raw: str) -> date:
