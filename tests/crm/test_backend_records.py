@@ -4,6 +4,7 @@ Salesforce does, and refuse bad input with Salesforce's own errors, writing noth
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import httpx
@@ -112,6 +113,8 @@ async def test_a_person_account_composes_its_name(sf: httpx.AsyncClient) -> None
         ({"Name": ["a"]}, "JSON_PARSER_ERROR", []),
         ({"Name": "Co", "IsPersonAccount": "yes"}, "JSON_PARSER_ERROR", []),
         ({"Name": "Nul\u0000here"}, "JSON_PARSER_ERROR", []),
+        ({"Name": "lone \ud800 surrogate"}, "JSON_PARSER_ERROR", []),
+        ({"Name": "Co", "IsPersonAccount": "\ud800"}, "JSON_PARSER_ERROR", []),
         ({"Name": ""}, "REQUIRED_FIELD_MISSING", ["Name"]),
     ],
 )
@@ -122,7 +125,10 @@ async def test_bad_accounts_are_refused_and_nothing_is_written(
     code: str,
     fields: list[str],
 ) -> None:
-    response = await sf.post(ACCOUNTS, json=body)
+    # Escaped JSON, so that lone surrogates travel as the \ud800 escapes a client may send.
+    response = await sf.post(
+        ACCOUNTS, content=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400, response.text
     error = error_of(response)
     assert (error["errorCode"], error["fields"]) == (code, fields)

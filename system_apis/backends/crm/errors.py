@@ -30,6 +30,8 @@ class SalesforceError(Exception):
         message: str,
         fields: list[str] | None = None,
     ) -> None:
+        # Messages quote the client's input, which JSON may have given lone surrogates.
+        message = message.encode("utf-8", "replace").decode("utf-8")
         super().__init__(message)
         self.status = status
         self.error_code = error_code
