@@ -42,8 +42,9 @@ Checking tokens, in any layer:
 
 Clients and users: ``await create_client(session_or_db, name, scopes, tier="standard",
 redirect_uris=(), public=False) -> (client, plain_secret)`` (the CLI and the admin API call
-it) and ``await seed_demo_users(db, world)`` (users ``dana``, ``eli``, ``fran``, passwords
-``<name>-demo-password``, and the public clients ``strata-web`` and ``strata-mobile``).
+it) and ``await oauth.seed_demo_users(world)`` (users ``dana``, ``eli``, ``fran``, passwords
+``<name>-demo-password``, linked to the first CRM customers; and the public clients
+``strata-web``, ``strata-mobile`` and ``strata-docs`` for the API catalog's Swagger UI).
 """
 
 from __future__ import annotations

@@ -78,11 +78,12 @@ class OAuthServer:
             max_age=settings.key_max_age_seconds,
             min_refresh_interval=settings.key_min_refresh_seconds,
         )
+        # Both RS256 and ES256 are accepted, each only with a key of its own kind: tokens signed
+        # before a change of ``signing_alg`` stay valid until they expire.
         self.verifier = TokenVerifier(
             self.key_set,
             issuer=settings.issuer,
             audience=settings.audience,
-            algorithms=(settings.signing_alg,),
             leeway=settings.leeway_seconds,
             cache_size=settings.verified_token_cache_size,
             revocations=self.revocations,
@@ -117,7 +118,8 @@ class OAuthServer:
         await self.keys.ensure_signing_key()
         if background:
             await self.revocations.start()
-            self._purge_task = asyncio.create_task(self._purge_loop(), name="oauth-purge")
+            if self._purge_task is None:
+                self._purge_task = asyncio.create_task(self._purge_loop(), name="oauth-purge")
         else:
             await self.revocations.poll()
 
@@ -158,7 +160,9 @@ class OAuthServer:
         )
 
     async def seed_demo_users(self, world: DemoWorld) -> int:
-        return await seed_demo_users(self.database, world, self.passwords, self.vocabulary)
+        return await seed_demo_users(
+            self.database, world, self.passwords, self.vocabulary, base_url=self.settings.issuer
+        )
 
     async def purge_expired(self) -> int:
         """Deletes what can never be used again: expired forms, codes, tokens, token families

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.oauth.clients import create_client
 from gateway.oauth.crypto import Passwords, new_token
 from gateway.oauth.models import OAuthClient, OAuthUser
-from gateway.oauth.scopes import ScopeVocabulary
+from gateway.oauth.scopes import ADMIN_SCOPE, ScopeVocabulary
 from strata.db import Database, utcnow
 
 if TYPE_CHECKING:
@@ -19,7 +19,11 @@ if TYPE_CHECKING:
 
 WEB_CLIENT_ID = "strata-web"
 MOBILE_CLIENT_ID = "strata-mobile"
-WEB_REDIRECT_URI = "http://127.0.0.1:8000/app/callback"
+DOCS_CLIENT_ID = "strata-docs"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+WEB_REDIRECT_PATH = "/app/callback"
+DOCS_REDIRECT_PATH = "/apis/_assets/oauth2-redirect.html"  # Swagger UI in the API catalog
+WEB_REDIRECT_URI = DEFAULT_BASE_URL + WEB_REDIRECT_PATH
 # RFC 8252: a private-use scheme for the installed app, and loopback for its debug build.
 MOBILE_REDIRECT_URIS = ("dev.strata.mobile:/oauth/callback", "http://127.0.0.1/oauth/callback")
 USER_APP_SCOPES = "me:read me:write inventory:read availability:read"
@@ -93,9 +97,12 @@ async def seed_demo_users(
     world: DemoWorld,
     passwords: Passwords | None = None,
     vocabulary: ScopeVocabulary | None = None,
+    *,
+    base_url: str = DEFAULT_BASE_URL,
 ) -> int:
     """Creates the demo users (linked to the first customers of the world) and the public
-    clients of the demo web and mobile apps, where missing. Returns how many were created."""
+    clients of the demo web app, mobile app and API docs, where missing; the web and docs
+    clients return to ``base_url``. Returns how many were created."""
     passwords = passwords or Passwords()
     created = 0
     async with database.session() as session:
@@ -116,7 +123,7 @@ async def seed_demo_users(
                 user_id=f"u_demo_{number:04d}",
             )
             created += 1
-        created += await _seed_app_clients(session, passwords, vocabulary)
+        created += await _seed_app_clients(session, passwords, vocabulary, base_url.rstrip("/"))
     return created
 
 
@@ -124,25 +131,30 @@ async def _seed_app_clients(
     session: AsyncSession,
     passwords: Passwords,
     vocabulary: ScopeVocabulary | None,
+    base_url: str,
 ) -> int:
+    known = vocabulary or ScopeVocabulary()
+    # The docs try every API out, so their client may ask for any scope but admin.
+    docs_scopes = " ".join(scope for scope in known if scope != ADMIN_SCOPE)
     apps = (
-        (WEB_CLIENT_ID, "Strata web app", (WEB_REDIRECT_URI,)),
-        (MOBILE_CLIENT_ID, "Strata mobile app", MOBILE_REDIRECT_URIS),
+        (WEB_CLIENT_ID, "Strata web app", (base_url + WEB_REDIRECT_PATH,), USER_APP_SCOPES),
+        (MOBILE_CLIENT_ID, "Strata mobile app", MOBILE_REDIRECT_URIS, USER_APP_SCOPES),
+        (DOCS_CLIENT_ID, "Strata API docs", (base_url + DOCS_REDIRECT_PATH,), docs_scopes),
     )
     created = 0
-    for client_id, name, redirect_uris in apps:
+    for client_id, name, redirect_uris, scopes in apps:
         if await session.get(OAuthClient, client_id) is not None:
             continue  # kept as is, even when an operator deleted it
         await create_client(
             session,
             name,
-            USER_APP_SCOPES,
+            scopes,
             tier="standard",
             redirect_uris=redirect_uris,
             public=True,
             client_id=client_id,
             passwords=passwords,
-            vocabulary=vocabulary,
+            vocabulary=known,
         )
         created += 1
     return created

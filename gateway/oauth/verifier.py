@@ -131,6 +131,7 @@ class TokenVerifier:
         self._cache_size = cache_size
         self.cache_hits = 0
         self.cache_misses = 0
+        self._owned_http: httpx.AsyncClient | None = None
 
     @classmethod
     def from_jwks_url(
@@ -144,14 +145,23 @@ class TokenVerifier:
         min_refresh_interval: float = 5.0,
         **options: Any,
     ) -> TokenVerifier:
-        """A verifier for a layer that only knows the gateway's JWKS URL (split mode)."""
+        """A verifier for a layer that only knows the gateway's JWKS URL (split mode).
+        Without ``http`` it makes its own client, closed by :meth:`aclose`."""
         client = http or httpx.AsyncClient(timeout=5.0)
         keys = CachedKeySet(
             jwks_url_loader(url, client),
             max_age=max_age,
             min_refresh_interval=min_refresh_interval,
         )
-        return cls(keys, issuer=issuer, audience=audience, **options)
+        verifier = cls(keys, issuer=issuer, audience=audience, **options)
+        if http is None:
+            verifier._owned_http = client
+        return verifier
+
+    async def aclose(self) -> None:
+        if self._owned_http is not None:
+            await self._owned_http.aclose()
+            self._owned_http = None
 
     async def verify(
         self,

@@ -9,11 +9,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from joserfc import jws
 from sqlalchemy import select
 
 from gateway.oauth import OAuthServer, OAuthSettings, TokenVerifier, build_oauth
 from gateway.oauth.crypto import load_secret
-from gateway.oauth.models import SigningKey
+from gateway.oauth.models import OAuthClient, SigningKey
 from strata.db import Database
 from strata.errors import ConfigurationError
 from strata.http import in_process
@@ -194,3 +195,29 @@ async def test_a_jwks_outage_keeps_the_cached_keys(
 
         remote.keys._loader = jwks_url_loader(f"{flows.issuer}/.well-known/jwks.json", down)
         assert (await remote.verify(f"Bearer {token}")).client_id == partner.id
+
+
+async def test_switching_to_es256_keeps_rs256_tokens_valid(
+    oauth: OAuthServer,
+    database: Database,
+    settings: OAuthSettings,
+    clock: Any,
+    flows: Flows,
+    partner: Registered,
+) -> None:
+    rs256_token = (await flows.client_credentials(partner))["access_token"]
+    switched = build_oauth(database, _changed(settings, signing_alg="ES256"), clock=clock)
+    await switched.start(background=False)
+    await switched.rotate_signing_key()
+    assert (await switched.keys.signing_key()).alg == "ES256"
+    async with database.session() as session:
+        client = await session.get(OAuthClient, partner.id)
+    assert client is not None
+    signer = await switched.tokens.signer()
+    async with database.session() as session:
+        es256 = await switched.tokens.issue(
+            session, signer=signer, client=client, scopes=("crm:read",)
+        )
+    for token, alg in ((rs256_token, "RS256"), (es256.access_token, "ES256")):
+        assert jws.extract_compact(token.encode()).headers()["alg"] == alg
+        assert (await switched.verifier.verify(f"Bearer {token}")).client_id == partner.id

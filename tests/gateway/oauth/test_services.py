@@ -15,7 +15,13 @@ from gateway.oauth import (
 from gateway.oauth.crypto import Passwords
 from gateway.oauth.models import OAuthClient
 from gateway.oauth.scopes import ScopeVocabulary
-from gateway.oauth.users import MOBILE_CLIENT_ID, WEB_CLIENT_ID, WEB_REDIRECT_URI, authenticate_user
+from gateway.oauth.users import (
+    DOCS_CLIENT_ID,
+    MOBILE_CLIENT_ID,
+    WEB_CLIENT_ID,
+    WEB_REDIRECT_URI,
+    authenticate_user,
+)
 from strata.db import Database
 
 Flows = Any
@@ -109,7 +115,7 @@ async def test_seed_demo_users_is_idempotent_and_links_customers(
     passwords: Passwords,
 ) -> None:
     world = _world()
-    assert await seed_demo_users(database, world, passwords) == len(DEMO_USERS) + 2
+    assert await seed_demo_users(database, world, passwords) == len(DEMO_USERS) + 3
     assert await seed_demo_users(database, world, passwords) == 0
     async with database.session() as session:
         for demo in DEMO_USERS:
@@ -120,8 +126,11 @@ async def test_seed_demo_users_is_idempotent_and_links_customers(
         assert await authenticate_user(session, "nobody", "x", passwords) is None
         web = await session.get(OAuthClient, WEB_CLIENT_ID)
         mobile = await session.get(OAuthClient, MOBILE_CLIENT_ID)
+        docs = await session.get(OAuthClient, DOCS_CLIENT_ID)
     assert web is not None and web.is_public and web.redirect_uris == [WEB_REDIRECT_URI]
     assert mobile is not None and mobile.is_public and len(mobile.redirect_uris) == 2
+    assert docs is not None and docs.is_public and "admin" not in docs.scope_list
+    assert docs.redirect_uris == ["http://127.0.0.1:8000/apis/_assets/oauth2-redirect.html"]
 
 
 async def test_a_demo_user_signs_in_to_the_demo_web_app(
@@ -143,7 +152,8 @@ async def test_a_demo_user_signs_in_to_the_demo_web_app(
     )
     async with flows.browser() as browser:
         answer = await flows.sign_in(browser, query, username=demo.username, password=demo.password)
-    assert answer.headers["location"].startswith(WEB_REDIRECT_URI + "?code=")
+    # The server seeds its demo clients to return to its own issuer URL.
+    assert answer.headers["location"].startswith(f"{flows.issuer}/app/callback?code=")
     code = answer.headers["location"].split("code=")[1].split("&")[0]
     async with flows.browser() as client:
         token = await client.post(
@@ -191,7 +201,7 @@ async def test_purge_removes_only_what_can_never_be_used_again(
 
     async def count(model: Any) -> int:
         async with database.session() as session:
-            return int((await session.execute(select(func.count()).select_from(model))).scalar())
+            return (await session.execute(select(func.count()).select_from(model))).scalar_one()
 
     old = await flows.user_tokens(web_app)
     clock.advance(oauth.settings.refresh_token_ttl_seconds - 60)
