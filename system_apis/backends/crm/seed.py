@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, text
 
@@ -21,7 +21,9 @@ from system_apis.backends.crm.ids import (
 from system_apis.backends.crm.models import CrmAccount, CrmContact, CrmTask
 from system_apis.backends.crm.records import to_millis
 from system_apis.backends.crm.store import is_postgres, reserve_numbers
-from system_apis.demo import DemoCustomer, DemoOrder, DemoWorld
+
+if TYPE_CHECKING:  # the demo world imports this package for its ids
+    from system_apis.demo import DemoCustomer, DemoOrder, DemoWorld
 
 COUNTRY_NAMES = {"US": "United States", "CA": "Canada", "MX": "Mexico", "GB": "United Kingdom"}
 _SEED_LOCK = 0x5C12_0001
