@@ -243,3 +243,28 @@ async def test_cache_is_bounded_and_counts_hits(
     assert verifier.cache_misses == 3 and verifier.cache_hits == 1
     await verifier.verify_token(tokens[0])  # evicted, so verified again
     assert verifier.cache_misses == 4
+
+
+async def test_arbitrary_garbage_never_escapes_as_another_error(oauth: OAuthServer) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    key = await oauth.keys.signing_key()
+    header = _b64(json.dumps({"alg": "RS256", "typ": "at+jwt", "kid": key.kid}).encode())
+    await oauth.verifier.keys.get(key.kid)  # keys loaded once, outside the examples
+    segment = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=80)
+    outcomes: list[str] = []
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        st.one_of(
+            st.builds(lambda p, s: f"{header}.{p}.{s}", segment, segment), st.text(max_size=120)
+        )
+    )
+    def examples(token: str) -> None:
+        outcomes.append(token)
+
+    examples()
+    for token in outcomes:
+        with pytest.raises(InvalidToken):
+            await oauth.verifier.verify_token(token)

@@ -1,6 +1,7 @@
 """Bad input on the token endpoint: RFC 6749 errors, never a 500, never half-written data."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -336,3 +337,61 @@ async def test_refresh_token_expires(
     )
     body = _assert_error(answer, 400, "invalid_grant")
     assert "expired" in body["error_description"]
+
+
+async def test_random_forms_never_cause_a_server_error(
+    http: httpx.AsyncClient,
+    partner: Registered,
+    web_app: OAuthClient,
+) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    names = st.sampled_from(
+        [
+            "grant_type",
+            "code",
+            "code_verifier",
+            "refresh_token",
+            "scope",
+            "client_id",
+            "client_secret",
+            "redirect_uri",
+            "token",
+            "token_type_hint",
+            "request_id",
+            "username",
+            "password",
+            "x",
+        ]
+    )
+    values = st.one_of(
+        st.sampled_from(
+            [
+                "client_credentials",
+                "authorization_code",
+                "refresh_token",
+                partner.id,
+                web_app.id,
+                "a" * 43,
+            ]
+        ),
+        st.text(max_size=60),
+    )
+    bodies = st.one_of(
+        st.lists(st.tuples(names, values), max_size=6).map(lambda pairs: urlencode(pairs).encode()),
+        st.binary(max_size=80),
+    )
+    examples: list[bytes] = []
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(bodies)
+    def collect(body: bytes) -> None:
+        examples.append(body)
+
+    collect()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    for body in examples:
+        for path in ("/oauth/token", "/oauth/introspect", "/oauth/revoke", "/oauth/authorize"):
+            answer = await http.post(path, content=body, headers=headers)
+            assert answer.status_code in (200, 303, 400, 401, 403), (path, body, answer.text)
