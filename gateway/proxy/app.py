@@ -16,7 +16,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.proxy.breaker import Clock
-from gateway.proxy.client import UpstreamClient
+from gateway.proxy.client import build_client
 from gateway.proxy.config import ProxySettings
 from gateway.proxy.exchange import Exchange
 from gateway.proxy.forward import Forwarder
@@ -59,7 +59,7 @@ class GatewayDataPath:
         self._authenticate = authenticate
         self._limit = limit
         self._max_body = settings.max_body_bytes
-        self.client = UpstreamClient(settings)
+        self.client = build_client(settings)
         self._forwarder = Forwarder(self.client)
         self._metrics = metrics
         self._targets = TargetSet(settings, dict(inproc_apps or {}), metrics, clock)

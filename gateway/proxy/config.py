@@ -5,9 +5,11 @@ Nested in the Strata settings as ``proxy`` (``STRATA_PROXY__BREAKER_FAILURES=3``
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+UpstreamClientName = Literal["httptools", "aiohttp"]
 
 
 class ProxySettings(BaseModel):
@@ -15,6 +17,9 @@ class ProxySettings(BaseModel):
 
     ``breaker_failures`` consecutive failures of one target (connect errors, timeouts, 5xx)
     open its circuit; after ``breaker_cooldown_seconds`` one trial request is let through.
+    ``keepalive_seconds`` is how long an idle upstream connection is kept: below the
+    upstream's own idle timeout (uvicorn closes after 5 s, nginx after 75 s), so the gateway
+    is not the one sending on a connection the upstream is closing.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -22,7 +27,7 @@ class ProxySettings(BaseModel):
     max_body_bytes: Annotated[int, Field(ge=0, le=1 << 34)] = 1_048_576
     breaker_failures: Annotated[int, Field(ge=1, le=1000)] = 5
     breaker_cooldown_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
-    max_connections: Annotated[int, Field(ge=0, le=100_000)] = 1000
-    max_connections_per_target: Annotated[int, Field(ge=0, le=100_000)] = 0
-    keepalive_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    client: UpstreamClientName = "httptools"
+    max_connections_per_target: Annotated[int, Field(ge=0, le=100_000)] = 1000
+    keepalive_seconds: Annotated[float, Field(gt=0, le=3600)] = 4.0
     read_chunk_bytes: Annotated[int, Field(ge=1024, le=16 << 20)] = 65536

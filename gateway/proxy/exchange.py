@@ -30,21 +30,21 @@ class Exchange:
     client_ip: str
     extra_headers: RawHeaders = ()
     body: bytes | None = None
-    _upstream_headers: list[tuple[str, str]] | None = None
+    _upstream_headers: list[tuple[bytes, bytes]] | None = None
 
     @property
-    def raw_rest(self) -> str:
+    def raw_rest(self) -> bytes:
         """The rest of the path as the client encoded it, with the query string."""
         raw_path: bytes | None = self.scope.get("raw_path")
         prefix = self.runtime.prefix_bytes
         if raw_path and raw_path.startswith(prefix):
-            rest = raw_path[len(prefix) :].decode("latin-1")
+            rest = raw_path[len(prefix) :]
         else:
-            rest = _quote_path(self.rest)
+            rest = _quote_path(self.rest).encode("ascii")
         query: bytes = self.scope.get("query_string", b"")
-        return f"{rest}?{query.decode('latin-1')}" if query else rest
+        return rest + b"?" + query if query else rest
 
-    def upstream_headers(self) -> list[tuple[str, str]]:
+    def upstream_headers(self) -> list[tuple[bytes, bytes]]:
         """Request headers for a remote target (built once, reused by retries)."""
         if self._upstream_headers is None:
             self._upstream_headers = headers.upstream_headers(

@@ -12,11 +12,10 @@ import math
 import time
 from dataclasses import dataclass
 
-import aiohttp
 import structlog
 from starlette.types import Message, Receive
 
-from gateway.proxy.client import UpstreamClient
+from gateway.proxy.client import UpstreamClient, UpstreamError, UpstreamResponse
 from gateway.proxy.exchange import Exchange
 from gateway.proxy.headers import downstream_headers
 from gateway.proxy.inproc import call_inproc
@@ -27,7 +26,6 @@ log = structlog.get_logger(__name__)
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({502, 503, 504})
-_UPSTREAM_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
 
 
 @dataclass(slots=True)
@@ -37,22 +35,12 @@ class Failure:
 
     reason: str
     target: Target
-    response: aiohttp.ClientResponse | None = None
+    response: UpstreamResponse | None = None
 
     def discard(self) -> None:
         if self.response is not None:
             self.response.close()
             self.response = None
-
-
-def failure_reason(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "timeout"
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return "disconnected"
-    if isinstance(exc, aiohttp.ClientConnectionError | ConnectionError):
-        return "connect"
-    return "protocol"
 
 
 class Forwarder:
@@ -94,31 +82,32 @@ class Forwarder:
     async def _attempt(self, target: Target, exchange: Exchange, *, last: bool) -> int | Failure:
         runtime = exchange.runtime
         breaker = target.breaker
+        remote = target.remote
+        assert remote is not None
         started = time.perf_counter()
         try:
-            response = await self._client.session().request(
+            response = await self._client.send(
+                remote,
                 exchange.method,
-                target.remote_url(exchange.raw_rest),
-                headers=exchange.upstream_headers(),
-                data=exchange.body,
-                allow_redirects=False,
-                timeout=runtime.timeout,
+                remote.path(exchange.raw_rest),
+                exchange.upstream_headers(),
+                exchange.body,
+                runtime.timeout,
             )
         except asyncio.CancelledError:
             breaker.abandoned()
             raise
-        except _UPSTREAM_ERRORS as exc:
+        except UpstreamError as exc:
             breaker.failed()
-            reason = failure_reason(exc)
-            runtime.metrics.upstream_error(reason)
+            runtime.metrics.upstream_error(exc.reason)
             log.warning(
                 "upstream attempt failed",
                 api=runtime.route.name,
                 target=target.url,
-                reason=reason,
-                error=str(exc) or type(exc).__name__,
+                reason=exc.reason,
+                error=str(exc),
             )
-            return Failure(reason, target)
+            return Failure(exc.reason, target)
         runtime.metrics.upstream_latency.observe(time.perf_counter() - started)
         status = response.status
         if status >= 500:
@@ -130,9 +119,7 @@ class Forwarder:
             return Failure("status", target, response)
         return await self._relay(response, target, exchange)
 
-    async def _relay(
-        self, response: aiohttp.ClientResponse, target: Target, exchange: Exchange
-    ) -> int:
+    async def _relay(self, response: UpstreamResponse, target: Target, exchange: Exchange) -> int:
         send = exchange.send
         status = response.status
         try:
@@ -140,16 +127,15 @@ class Forwarder:
                 {
                     "type": "http.response.start",
                     "status": status,
-                    "headers": downstream_headers(response.raw_headers, exchange.extra_headers),
+                    "headers": downstream_headers(response.headers, exchange.extra_headers),
                 }
             )
-            content = response.content
-            chunk = await content.readany()
-            if not chunk or content.is_eof():
+            chunk = await response.read()
+            if not chunk or response.at_eof():
                 await send({"type": "http.response.body", "body": chunk, "more_body": False})
             else:
                 await _stream(response, chunk, exchange)
-        except _UPSTREAM_ERRORS as exc:
+        except UpstreamError as exc:
             # Too late for an error response: the client gets a cut connection, which it
             # cannot mistake for a complete answer.
             target.breaker.failed()
@@ -158,7 +144,7 @@ class Forwarder:
                 "upstream failed in the middle of a response",
                 api=exchange.runtime.route.name,
                 target=target.url,
-                error=str(exc) or type(exc).__name__,
+                error=str(exc),
             )
             response.close()
         finally:
@@ -211,24 +197,23 @@ class Forwarder:
         )
 
 
-async def _stream(response: aiohttp.ClientResponse, first: bytes, exchange: Exchange) -> None:
+async def _stream(response: UpstreamResponse, first: bytes, exchange: Exchange) -> None:
     """Sends a body that did not arrive in one piece, chunk by chunk as it comes; stops
     reading from the upstream as soon as the client leaves."""
     send = exchange.send
     watcher = asyncio.create_task(_close_on_disconnect(exchange.receive, response))
     try:
         await send({"type": "http.response.body", "body": first, "more_body": True})
-        content = response.content
         while True:
-            chunk = await content.readany()
+            chunk = await response.read()
             if not chunk:
                 break
-            done = content.is_eof()
+            done = response.at_eof()
             await send({"type": "http.response.body", "body": chunk, "more_body": not done})
             if done:
                 return
         await send({"type": "http.response.body", "body": b"", "more_body": False})
-    except _UPSTREAM_ERRORS:
+    except UpstreamError:
         if watcher.done() and not watcher.cancelled() and watcher.result():
             return  # the client left and the upstream connection was closed for it
         raise
@@ -236,7 +221,7 @@ async def _stream(response: aiohttp.ClientResponse, first: bytes, exchange: Exch
         watcher.cancel()
 
 
-async def _close_on_disconnect(receive: Receive, response: aiohttp.ClientResponse) -> bool:
+async def _close_on_disconnect(receive: Receive, response: UpstreamResponse) -> bool:
     while True:
         message: Message = await receive()
         if message["type"] == "http.disconnect":

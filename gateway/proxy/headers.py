@@ -1,6 +1,6 @@
 """Headers across the proxy: hop-by-hop ones dropped both ways, forwarding ones added.
 
-Header names in ASGI scopes are lowercase bytes; the upstream client wants ``str`` pairs.
+Header names in ASGI scopes are lowercase bytes and stay bytes all the way to the upstream.
 Every name set below is precomputed so a request costs one pass and set lookups.
 """
 
@@ -45,8 +45,13 @@ _DROPPED_ON_REQUEST = HOP_BY_HOP | _REPLACED_ON_REQUEST
 _DROPPED_ON_RESPONSE = HOP_BY_HOP | {b"date", b"server"}
 
 
+_PLAIN_CONNECTION = frozenset({b"keep-alive", b"close", b"Keep-Alive", b"Close"})
+
+
 def connection_tokens(value: bytes) -> frozenset[bytes]:
     """The header names a Connection header lists (they are hop-by-hop too)."""
+    if value in _PLAIN_CONNECTION:  # by far the most common; names no other header
+        return frozenset()
     return frozenset(token.strip().lower() for token in value.split(b",") if token.strip())
 
 
@@ -58,8 +63,8 @@ def upstream_headers(
     prefix: str,
     request_id: str,
     traceparent: str,
-) -> list[tuple[str, str]]:
-    """The request headers to send upstream, as ``str`` pairs."""
+) -> list[tuple[bytes, bytes]]:
+    """The request headers to send upstream."""
     kept: list[tuple[bytes, bytes]] = []
     forwarded_for: list[bytes] = []
     host = b""
@@ -75,19 +80,16 @@ def upstream_headers(
             continue
         kept.append((name, value))
     forwarded_for.append(client_ip.encode("latin-1"))
-    result = [
-        (name.decode("latin-1"), value.decode("latin-1"))
-        for name, value in kept
-        if not named or name not in named
-    ]
-    result.append(("x-forwarded-for", b", ".join(forwarded_for).decode("latin-1")))
-    result.append(("x-forwarded-proto", scheme))
+    if named:
+        kept = [(name, value) for name, value in kept if name not in named]
+    kept.append((b"x-forwarded-for", b", ".join(forwarded_for)))
+    kept.append((b"x-forwarded-proto", scheme.encode("latin-1")))
     if host:
-        result.append(("x-forwarded-host", host.decode("latin-1")))
-    result.append(("x-forwarded-prefix", prefix))
-    result.append(("x-request-id", request_id))
-    result.append(("traceparent", traceparent))
-    return result
+        kept.append((b"x-forwarded-host", host))
+    kept.append((b"x-forwarded-prefix", prefix.encode("latin-1")))
+    kept.append((b"x-request-id", request_id.encode("latin-1")))
+    kept.append((b"traceparent", traceparent.encode("latin-1")))
+    return kept
 
 
 def downstream_headers(
@@ -115,7 +117,3 @@ def header(headers: RawHeaders, name: bytes) -> bytes | None:
         if key == name:
             return value
     return None
-
-
-def has_header(headers: RawHeaders, name: bytes) -> bool:
-    return any(key == name for key, _ in headers)

@@ -9,13 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-import aiohttp
 import structlog
 from starlette.types import ASGIApp
 from yarl import URL
 
 from gateway.proxy.breaker import BreakerState, CircuitBreaker, Clock
-from gateway.proxy.client import route_timeout
 from gateway.proxy.config import ProxySettings
 from gateway.proxy.metrics import ProxyMetrics, RouteMetrics
 from gateway.routes import INPROC_SCHEME, ApiRoute
@@ -23,20 +21,52 @@ from gateway.routes import INPROC_SCHEME, ApiRoute
 log = structlog.get_logger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Remote:
+    """Where a remote target lives: its origin, and the base path the API is served under."""
+
+    scheme: str
+    host: str
+    port: int
+    base_path: bytes
+    origin: str
+    host_header: bytes
+
+    @classmethod
+    def parse(cls, url: str) -> Remote | None:
+        try:
+            parsed = URL(url)
+        except (TypeError, ValueError):
+            return None
+        if parsed.scheme not in ("http", "https") or not parsed.host or parsed.user:
+            return None
+        netloc = parsed.host_port_subcomponent  # as in a Host header: default port left out
+        if not parsed.raw_host or parsed.port is None or netloc is None:
+            return None
+        return cls(
+            scheme=parsed.scheme,
+            host=parsed.raw_host,
+            port=parsed.port,
+            base_path=parsed.raw_path.rstrip("/").encode("ascii"),
+            origin=f"{parsed.scheme}://{netloc}",
+            host_header=netloc.encode("ascii"),
+        )
+
+    def path(self, rest: bytes) -> bytes:
+        """The upstream path (with query) for the rest of the client's path."""
+        path = self.base_path + rest
+        return path if path.startswith(b"/") else b"/" + path
+
+
 @dataclass(eq=False, slots=True)
 class Target:
-    """One place an API is served: a remote base URL, or an ASGI app in this process."""
+    """One place an API is served: a remote origin, or an ASGI app in this process."""
 
     url: str
     breaker: CircuitBreaker
     app: ASGIApp | None = None
-    base: str = ""
+    remote: Remote | None = None
     usable: bool = True
-
-    def remote_url(self, raw_rest: str) -> URL:
-        # Already percent-encoded as the client sent it: yarl must neither decode nor
-        # re-encode it (``%2F`` in an id stays one path segment).
-        return URL(self.base + raw_rest, encoded=True)
 
 
 class TargetPool:
@@ -109,10 +139,10 @@ class TargetSet:
             if app is None:
                 log.warning("in-process target is not served by this process", target=url)
             return Target(url, breaker, app=app, usable=app is not None)
-        base = _remote_base(url)
-        if base is None:
+        remote = Remote.parse(url)
+        if remote is None:
             log.warning("target is not an http(s) URL; it is skipped", target=url)
-        return Target(url, breaker, base=base or "", usable=base is not None)
+        return Target(url, breaker, remote=remote, usable=remote is not None)
 
     def _listener(self, url: str) -> Callable[[BreakerState], None]:
         def on_change(state: BreakerState) -> None:
@@ -120,16 +150,6 @@ class TargetSet:
             log.info("circuit breaker changed state", target=url, state=state.name.lower())
 
         return on_change
-
-
-def _remote_base(url: str) -> str | None:
-    try:
-        parsed = URL(url)
-    except (TypeError, ValueError):
-        return None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        return None
-    return str(parsed.with_query(None).with_fragment(None)).rstrip("/")
 
 
 @dataclass(eq=False, slots=True)
@@ -142,7 +162,7 @@ class RouteRuntime:
     prefix: str
     prefix_bytes: bytes
     public: bool
-    timeout: aiohttp.ClientTimeout
+    timeout: float
 
     @classmethod
     def build(cls, route: ApiRoute, targets: TargetSet, metrics: ProxyMetrics) -> RouteRuntime:
@@ -154,5 +174,5 @@ class RouteRuntime:
             prefix=prefix,
             prefix_bytes=prefix.encode(),
             public=route.read_scope is None and route.write_scope is None,
-            timeout=route_timeout(route.timeout_seconds),
+            timeout=route.timeout_seconds,
         )

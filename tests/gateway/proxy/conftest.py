@@ -251,19 +251,22 @@ def make_route() -> Callable[..., ApiRoute]:
     return _route
 
 
-@pytest.fixture
-async def gateway() -> AsyncIterator[Callable[..., Gateway]]:
+@pytest.fixture(params=["httptools", "aiohttp"])
+async def gateway(request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., Gateway]]:
     """``gateway([route, ...], **GatewayDataPath options)`` builds a data path behind the
-    request-id middleware and an httpx client calling it in process."""
+    request-id middleware and an httpx client calling it in process; every test using it
+    runs with each upstream client."""
     made: list[Gateway] = []
+    upstream_client = request.param
 
     def build(routes: Sequence[ApiRoute], **options: Any) -> Gateway:
         holder = RouteTableHolder(RouteTable.of(routes, revision=1))
         metrics = ProxyMetrics(CollectorRegistry())
         options.setdefault("authenticate", TOKENS)
-        options.setdefault(
+        settings = options.get(
             "settings", ProxySettings(breaker_failures=2, breaker_cooldown_seconds=0.3)
         )
+        options["settings"] = settings.model_copy(update={"client": upstream_client})
         data_path = GatewayDataPath(holder, _fallback, metrics=metrics, **options)
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=RequestContextMiddleware(data_path)),

@@ -110,3 +110,22 @@ async def test_websockets_go_to_the_fallback(make_route):
     await data_path({"type": "websocket", "path": "/system/crm/v1/ws"}, receive, send)
 
     assert seen == ["websocket"]
+
+
+def test_latency_buckets_are_cumulative_and_inclusive():
+    metrics = ProxyMetrics(CollectorRegistry())
+    series = metrics.request_series("crm", "/system/crm/v1", 200)
+    for seconds in (0.0005, 0.0007, 0.3, 31.0):
+        series.observe(seconds)
+
+    found = samples(metrics.render()[0].decode())
+
+    labels = (("api", "crm"), ("prefix", "/system/crm/v1"), ("status", "200"))
+
+    def bucket(le: str) -> float:
+        key = tuple(sorted((*labels, ("le", le))))
+        return found[("strata_gateway_request_duration_seconds_bucket", key)]
+
+    assert [bucket(le) for le in ("0.0005", "0.001", "0.5", "30.0", "+Inf")] == [1, 2, 3, 3, 4]
+    assert found[("strata_gateway_request_duration_seconds_sum", labels)] == 31.3012
+    assert found[("strata_gateway_requests_total", labels)] == 4

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from gateway.proxy import BreakerState, CircuitBreaker
 from gateway.proxy.breaker import Clock
-from gateway.proxy.upstream import Target, TargetPool
+from gateway.proxy.upstream import Remote, Target, TargetPool
 
 
 @dataclass
@@ -103,7 +103,10 @@ def test_a_late_success_does_not_close_an_open_circuit():
 
 def test_the_pool_goes_round_robin_and_skips_open_targets():
     clock = FakeClock()
-    targets = [Target(f"http://t{n}", breaker(clock), base=f"http://t{n}") for n in range(3)]
+    targets = [
+        Target(f"http://t{n}", breaker(clock), remote=Remote.parse(f"http://t{n}"))
+        for n in range(3)
+    ]
     pool = TargetPool(targets)
 
     assert [pool.choose() for _ in range(4)] == [targets[0], targets[1], targets[2], targets[0]]

@@ -108,13 +108,13 @@ def test_upstream_headers_in_isolation():
     )
 
     assert headers == [
-        ("accept", "application/json"),
-        ("x-forwarded-for", "198.51.100.1, 198.51.100.2, 192.0.2.7"),
-        ("x-forwarded-proto", "https"),
-        ("x-forwarded-host", "api.example"),
-        ("x-forwarded-prefix", "/system/crm/v1"),
-        ("x-request-id", "rid"),
-        ("traceparent", "00-" + "1" * 32 + "-" + "2" * 16 + "-01"),
+        (b"accept", b"application/json"),
+        (b"x-forwarded-for", b"198.51.100.1, 198.51.100.2, 192.0.2.7"),
+        (b"x-forwarded-proto", b"https"),
+        (b"x-forwarded-host", b"api.example"),
+        (b"x-forwarded-prefix", b"/system/crm/v1"),
+        (b"x-request-id", b"rid"),
+        (b"traceparent", b"00-" + b"1" * 32 + b"-" + b"2" * 16 + b"-01"),
     ]
 
 
