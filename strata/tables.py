@@ -10,7 +10,10 @@ MODEL_MODULES = (
     "system_apis.backends.crm.models",
     "system_apis.backends.erp.models",
     "system_apis.backends.inventory.models",
+    "gateway.oauth.models",
     "gateway.registry.models",
+    "process_apis.flows.models",
+    "process_apis.orders.models",
 )
 
 for _module in MODEL_MODULES:
