@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,8 +16,12 @@ from strata.settings import Settings, load_settings
 cli = typer.Typer(help="Strata: an API-led connectivity gateway.", no_args_is_help=True)
 db_cli = typer.Typer(help="The database.", no_args_is_help=True)
 openapi_cli = typer.Typer(help="The OpenAPI documents in openapi/.", no_args_is_help=True)
+clients_cli = typer.Typer(help="OAuth2 client apps.", no_args_is_help=True)
+apis_cli = typer.Typer(help="The registry of APIs behind the gateway.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(openapi_cli, name="openapi")
+cli.add_typer(clients_cli, name="clients")
+cli.add_typer(apis_cli, name="apis")
 
 
 def _settings(**overrides: object) -> Settings:
@@ -93,6 +98,80 @@ def openapi_export(
         return
     for name in write_documents(directory):
         typer.echo(f"wrote {directory / name}")
+
+
+@clients_cli.command("create")
+def clients_create(
+    name: Annotated[str, typer.Option(help="A name people recognise")],
+    scopes: Annotated[str, typer.Option(help='Space-separated scopes, e.g. "crm:read"')],
+    tier: Annotated[str, typer.Option(help="Rate-limit tier")] = "standard",
+    redirect_uri: Annotated[
+        list[str] | None, typer.Option(help="Redirect URI (authorization code); repeatable")
+    ] = None,
+    public: Annotated[
+        bool, typer.Option(help="A public app (PKCE, no secret), e.g. a mobile app")
+    ] = False,
+) -> None:
+    """Register a client app; prints its client_id and client_secret (shown only once)."""
+    from strata.admin import create_client_from_cli
+
+    settings = _settings()
+    try:
+        created = asyncio.run(
+            create_client_from_cli(
+                settings,
+                name=name,
+                scopes=scopes,
+                tier=tier,
+                redirect_uris=redirect_uri or [],
+                public=public,
+            )
+        )
+    except ValueError as exc:
+        typer.echo(f"strata: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(created, indent=2))
+
+
+@apis_cli.command("register")
+def apis_register(
+    name: Annotated[str, typer.Option(help="The API's name (a lowercase slug)")],
+    target: Annotated[list[str], typer.Option(help="Upstream base URL; repeatable")],
+    openapi: Annotated[str, typer.Option(help="OpenAPI document: a JSON file or an URL")],
+    layer: Annotated[str, typer.Option(help="system, process or experience")] = "system",
+    version: Annotated[int, typer.Option(help="Major version")] = 1,
+    read_scope: Annotated[str | None, typer.Option(help="Scope for GET/HEAD")] = None,
+    write_scope: Annotated[str | None, typer.Option(help="Scope for other methods")] = None,
+    rate_tier: Annotated[str | None, typer.Option(help="Rate-limit tier for this API")] = None,
+    timeout: Annotated[float, typer.Option(help="Upstream timeout, seconds")] = 10.0,
+    retries: Annotated[int, typer.Option(help="Retries for idempotent calls")] = 1,
+    description: Annotated[str, typer.Option(help="One line for the catalog")] = "",
+) -> None:
+    """Register an API; every running gateway routes to it within two seconds."""
+    from strata.admin import register_api_from_cli
+
+    settings = _settings()
+    try:
+        registered = asyncio.run(
+            register_api_from_cli(
+                settings,
+                name=name,
+                layer=layer,
+                version=version,
+                targets=target,
+                openapi=openapi,
+                description=description,
+                read_scope=read_scope,
+                write_scope=write_scope,
+                rate_tier=rate_tier,
+                timeout_seconds=timeout,
+                retries=retries,
+            )
+        )
+    except ValueError as exc:
+        typer.echo(f"strata: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(registered, indent=2))
 
 
 def main() -> None:

@@ -10,6 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from gateway.oauth.config import OAuthSettings
+from gateway.ratelimit.config import RateLimitSettings
 from strata.errors import ConfigurationError
 
 LogFormat = Literal["console", "json"]
@@ -52,6 +54,10 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1_048_576
     backend_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 5.0
     backend_retries: Annotated[int, Field(ge=0, le=10)] = 2
+
+    oauth: OAuthSettings = OAuthSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
+    registry_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
 
     crm: BackendSettings = BackendSettings()
     erp: BackendSettings = BackendSettings()

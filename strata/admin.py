@@ -1,0 +1,88 @@
+"""Operator tasks run from a shell (``strata clients create``, ``strata apis register``):
+the same services the admin API uses, on the configured database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from gateway.oauth import InvalidClientRegistration, ScopeVocabulary, create_client
+from gateway.registry.cli import describe_problem, register_from_cli
+from gateway.registry.service import RegistryService
+from strata.db import Database
+from strata.errors import Problem
+from strata.migrate import upgrade_database
+from strata.settings import Settings
+
+
+@asynccontextmanager
+async def _migrated_database(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(settings.async_database_url)
+    try:
+        await upgrade_database(database)
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def scope_vocabulary(database: Database) -> ScopeVocabulary:
+    """The built-in scopes plus every scope a registered API asks for."""
+    vocabulary = ScopeVocabulary()
+    for api in await RegistryService(database).list():
+        for scope in (api.read_scope, api.write_scope):
+            if scope and scope not in vocabulary:
+                vocabulary.add(scope, f"Access to the {api.name} API")
+    return vocabulary
+
+
+async def create_client_from_cli(
+    settings: Settings,
+    *,
+    name: str,
+    scopes: str,
+    tier: str,
+    redirect_uris: Sequence[str],
+    public: bool,
+) -> dict[str, Any]:
+    async with _migrated_database(settings) as database:
+        try:
+            client, secret = await create_client(
+                database,
+                name,
+                scopes,
+                tier,
+                redirect_uris,
+                public,
+                vocabulary=await scope_vocabulary(database),
+            )
+        except InvalidClientRegistration as exc:
+            raise ValueError(exc.detail or exc.title) from None
+    created: dict[str, Any] = {
+        "client_id": client.id,
+        "name": name,
+        "scope": " ".join(client.scope_list),
+        "tier": tier,
+    }
+    if secret is not None:
+        created["client_secret"] = secret
+    return created
+
+
+async def register_api_from_cli(settings: Settings, **registration: Any) -> dict[str, Any]:
+    async with _migrated_database(settings) as database:
+        try:
+            api = await register_from_cli(
+                database,
+                redis_url=settings.redis_url,
+                **registration,
+            )
+        except Problem as problem:
+            raise ValueError(describe_problem(problem)) from None
+    return {
+        "name": api.name,
+        "layer": api.layer,
+        "version": api.version,
+        "targets": list(api.targets),
+        "revision": api.revision,
+    }
