@@ -20,14 +20,13 @@ from strata.errors import NotFound
 from system_apis.canonical import Customer, Invoice, InvoiceStatus, OrderStatus, SalesOrder
 from system_apis.common.backend_client import BackendClient
 from system_apis.erp import data_map
-from system_apis.erp.faults import (
+from system_apis.erp.data_map import (
     CUSTOMER_FIELDS,
     INVOICE_FIELDS,
     ORDER_FIELDS,
     PAYMENT_FIELDS,
-    Operation,
-    problem_for,
 )
+from system_apis.erp.faults import Operation, problem_for
 from system_apis.erp.paging import PagePosition
 from system_apis.erp.schemas import (
     CreateInvoiceRequest,

@@ -20,12 +20,15 @@ InvoiceStatus            A open, B paid in full,         voided = cancelled
 Money                    decimal strings + ``currency``  never floats
 times / dates            ``...Z`` timestamps and         a due date is midnight UTC
                          ``YYYY-MM-DD`` dates
+field names in errors    element paths in faults         ``salesOrder.itemList.item[1].rate``
+                                                         is ``lines.1.unit_price``
 =======================  ==============================  ===================================
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -460,3 +463,51 @@ def invoice_from_record(record: Record) -> Invoice:
         created_at=timestamp_from_text(record.required("createdDate"), "createdDate"),
         updated_at=timestamp_from_text(record.required("lastModifiedDate"), "lastModifiedDate"),
     )
+
+
+# --- field names in the ERP's faults --------------------------------------------------------
+# A fault names the element at fault; these say which canonical field the caller sent it as.
+
+FieldMap = Sequence[tuple[str, str]]
+
+CUSTOMER_FIELDS: FieldMap = (
+    (r"^customer@externalId$", "id"),
+    (r"^customer\.companyName$", "name"),
+    (r"^customer\.firstName$", "first_name"),
+    (r"^customer\.lastName$", "last_name"),
+    (r"^customer\.email$", "email"),
+    (r"^customer\.phone$", "phone"),
+    (r"^customer\.addressbookList.*\.addr1$", "billing_address.street"),
+    (r"^customer\.addressbookList.*\.city$", "billing_address.city"),
+    (r"^customer\.addressbookList.*\.state$", "billing_address.state"),
+    (r"^customer\.addressbookList.*\.zip$", "billing_address.postal_code"),
+    (r"^customer\.addressbookList.*\.country$", "billing_address.country"),
+)
+ORDER_FIELDS: FieldMap = (
+    (r"^salesOrder@externalId$", "external_id"),
+    (r"^salesOrder\.entity$", "customer_id"),
+    (r"^salesOrder\.currency$", "currency"),
+    (r"^salesOrder\.memo$", "memo"),
+    (r"^salesOrder\.status$", "status"),
+    (r"^salesOrder\.itemList\.item\[(\d+)\]\.item$", r"lines.\1.sku"),
+    (r"^salesOrder\.itemList\.item\[(\d+)\]\.quantity$", r"lines.\1.quantity"),
+    (r"^salesOrder\.itemList\.item\[(\d+)\]\.rate$", r"lines.\1.unit_price"),
+    (r"^salesOrder\.(itemList|total)$", "lines"),
+)
+INVOICE_FIELDS: FieldMap = (
+    (r"^invoice@externalId$", "external_id"),
+    (r"^invoice\.dueDate$", "due_date"),
+    (r"^invoice\.status$", "status"),
+)
+PAYMENT_FIELDS: FieldMap = (
+    (r"^customerPayment@externalId$", "external_id"),
+    (r"^customerPayment\.payment$", "amount.amount"),
+    (r"^customerPayment\.currency$", "amount.currency"),
+)
+
+
+def canonical_field(native: str, fields: FieldMap) -> str:
+    for pattern, replacement in fields:
+        if re.match(pattern, native):
+            return re.sub(pattern, replacement, native)
+    return native

@@ -1,59 +1,21 @@
 """The ERP's native faults, as canonical problems.
 
-A fault names the native field at fault (``salesOrder.itemList.item[1].quantity``); each
-operation's field map renames it to the canonical field (``lines.1.quantity``), so a 422 points
-at what the caller sent, not at the ERP's document.
+A fault names the native field at fault (``salesOrder.itemList.item[1].quantity``); the data
+map's field map for the operation renames it to the canonical field (``lines.1.quantity``), so
+a 422 points at what the caller sent, not at the ERP's document.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from strata.errors import Conflict, NotFound, Problem
 from system_apis.common.backend_client import BackendClient, BackendError
-from system_apis.erp.data_map import ORDER_STATUS_BY_CODE
+from system_apis.erp.data_map import ORDER_STATUS_BY_CODE, FieldMap, canonical_field
 from system_apis.erp.xml_reader import MappingError, Record, parse_answer
-
-FieldMap = Sequence[tuple[str, str]]
-
-CUSTOMER_FIELDS: FieldMap = (
-    (r"^customer@externalId$", "id"),
-    (r"^customer\.companyName$", "name"),
-    (r"^customer\.firstName$", "first_name"),
-    (r"^customer\.lastName$", "last_name"),
-    (r"^customer\.email$", "email"),
-    (r"^customer\.phone$", "phone"),
-    (r"^customer\.addressbookList.*\.addr1$", "billing_address.street"),
-    (r"^customer\.addressbookList.*\.city$", "billing_address.city"),
-    (r"^customer\.addressbookList.*\.state$", "billing_address.state"),
-    (r"^customer\.addressbookList.*\.zip$", "billing_address.postal_code"),
-    (r"^customer\.addressbookList.*\.country$", "billing_address.country"),
-)
-ORDER_FIELDS: FieldMap = (
-    (r"^salesOrder@externalId$", "external_id"),
-    (r"^salesOrder\.entity$", "customer_id"),
-    (r"^salesOrder\.currency$", "currency"),
-    (r"^salesOrder\.memo$", "memo"),
-    (r"^salesOrder\.status$", "status"),
-    (r"^salesOrder\.itemList\.item\[(\d+)\]\.item$", r"lines.\1.sku"),
-    (r"^salesOrder\.itemList\.item\[(\d+)\]\.quantity$", r"lines.\1.quantity"),
-    (r"^salesOrder\.itemList\.item\[(\d+)\]\.rate$", r"lines.\1.unit_price"),
-    (r"^salesOrder\.(itemList|total)$", "lines"),
-)
-INVOICE_FIELDS: FieldMap = (
-    (r"^invoice@externalId$", "external_id"),
-    (r"^invoice\.dueDate$", "due_date"),
-    (r"^invoice\.status$", "status"),
-)
-PAYMENT_FIELDS: FieldMap = (
-    (r"^customerPayment@externalId$", "external_id"),
-    (r"^customerPayment\.payment$", "amount.amount"),
-    (r"^customerPayment\.currency$", "amount.currency"),
-)
 
 
 @dataclass(frozen=True)
@@ -67,13 +29,6 @@ class Operation:
     action: str = "change status"
     # Native reference fields whose unknown key means an unknown canonical resource.
     references: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-
-
-def canonical_field(native: str, fields: FieldMap) -> str:
-    for pattern, replacement in fields:
-        if re.match(pattern, native):
-            return re.sub(pattern, replacement, native)
-    return native
 
 
 @dataclass(frozen=True)

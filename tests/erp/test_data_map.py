@@ -402,3 +402,18 @@ def test_invoice_and_payment_documents() -> None:
     assert payment.get("externalId") is None
     assert payment.find("invoice").get("internalId") == "45"  # type: ignore[union-attr]
     assert (payment.findtext("payment"), payment.findtext("currency")) == ("12.50", "USD")
+
+
+@given(st.integers(min_value=0, max_value=499))
+def test_fault_field_names_map_to_the_fields_the_caller_sent(index: int) -> None:
+    native = f"salesOrder.itemList.item[{index}].rate"
+    assert data_map.canonical_field(native, data_map.ORDER_FIELDS) == f"lines.{index}.unit_price"
+    assert data_map.canonical_field("salesOrder.entity", data_map.ORDER_FIELDS) == "customer_id"
+    zip_field = "customer.addressbookList.addressbook[0].addressbookAddress.zip"
+    assert data_map.canonical_field(zip_field, data_map.CUSTOMER_FIELDS) == (
+        "billing_address.postal_code"
+    )
+    assert data_map.canonical_field("customerPayment.payment", data_map.PAYMENT_FIELDS) == (
+        "amount.amount"
+    )
+    assert data_map.canonical_field("something.else", data_map.ORDER_FIELDS) == "something.else"
