@@ -3,11 +3,15 @@
     python bench/gateway.py [--duration 10] [--connections 64] [--warmup 2]
 
 Rows: (a) the upstream alone, (b) nginx ``proxy_pass`` to it, (c) Strata's data path
-(uvicorn, uvloop + httptools, one worker) proxying to the same upstream with a token check
-(cached verification) and a rate limit (memory store). The upstream is nginx serving a small
-static response. The process under test is pinned to one core with ``taskset``; the load
-generator and the upstream get the other cores. Load comes from ``wrk`` when installed,
-otherwise from a small aiohttp client (the output says which).
+(uvicorn, uvloop + httptools, one worker; bench/gateway_server.py) proxying to the same
+upstream with a token check (cached verification) and a rate limit (memory store). The
+upstream is nginx serving a small static response. The process under test is pinned to one
+core with ``taskset``; the load generator and the upstream get the other cores. Load comes
+from ``wrk`` when installed, otherwise from a small aiohttp client (the output says which).
+
+Besides requests per second and latency, each row shows the CPU time the process under test
+spent per request: on a machine busy with other work, requests per CPU-second are the fair
+comparison between nginx and Strata.
 
 The real token verifier (``gateway.oauth``) and rate limiter (``gateway.ratelimit``) are used
 when they are importable; otherwise the data path's own stand-ins are, and the row says so.
@@ -37,11 +41,7 @@ from typing import Any
 
 PATH = "/system/bench/v1/hello"
 BODY = '{"message":"hello from the upstream"}'
-HERE = Path(__file__).resolve()
-
-# This script is named like the package it measures; its own folder must not shadow it.
-if sys.path and Path(sys.path[0] or ".").resolve() == HERE.parent:
-    sys.path.pop(0)
+SERVER = Path(__file__).resolve().parent / "gateway_server.py"
 
 
 @dataclass
@@ -278,166 +278,13 @@ def run_aiohttp(
 # ---------------------------------------------------------------- the Strata process
 
 
-def serve(port: int, upstream: str, stand_ins: bool = False) -> None:
-    """Runs in the child process: the data path on uvicorn, one worker."""
-    import uvicorn
-    from prometheus_client import CollectorRegistry
-
-    from gateway.proxy import GatewayDataPath, ProxyMetrics
-    from gateway.routes import ApiRoute, RouteTable, RouteTableHolder
-    from strata.middleware import RequestContextMiddleware
-
-    route = ApiRoute(
-        name="bench",
-        layer="system",
-        version=1,
-        targets=(upstream,),
-        read_scope="bench:read",
-        write_scope="bench:write",
-    )
-    registry = CollectorRegistry()
-    authenticate, token, auth_label = stand_in_token_check() if stand_ins else token_check()
-    limit, limit_label = stand_in_rate_limit() if stand_ins else rate_limit(registry)
-    data_path = GatewayDataPath(
-        RouteTableHolder(RouteTable.of([route])),
-        _not_found,
-        authenticate=authenticate,
-        limit=limit,
-        metrics=ProxyMetrics(registry),
-    )
-    print(f"READY {token} {auth_label}; {limit_label}", flush=True)
-    uvicorn.run(
-        RequestContextMiddleware(data_path),
-        host="127.0.0.1",
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_level="warning",
-        server_header=False,
-    )
-
-
-async def _not_found(scope: Any, receive: Any, send: Any) -> None:
-    if scope["type"] == "lifespan":
-        while (await receive())["type"] != "lifespan.shutdown":
-            await send({"type": "lifespan.startup.complete"})
-        await send({"type": "lifespan.shutdown.complete"})
-        return
-    await send({"type": "http.response.start", "status": 404, "headers": []})
-    await send({"type": "http.response.body", "body": b""})
-
-
-def token_check() -> tuple[Any, str, str]:
-    """The real verifier on an RS256 token when ``gateway.oauth`` is there; else the stand-in."""
-    try:
-        return _oauth_token_check()
-    except ImportError as exc:
-        return stand_in_token_check(f"{exc.name} not importable")
-
-
-def stand_in_token_check(why: str = "asked for") -> tuple[Any, str, str]:
-    from gateway.proxy import Caller, StaticTokens
-
-    identity = Caller("bench", "bench", frozenset({"bench:read"}), "bench")
-    note = f"token: STAND-IN StaticTokens ({why})"
-    return StaticTokens({"bench-token": identity}), "bench-token", note
-
-
-def stand_in_rate_limit(why: str = "asked for") -> tuple[Any, str]:
-    from gateway.proxy import no_limit
-
-    return no_limit, f"rate limit: STAND-IN no_limit ({why})"
-
-
-def _oauth_token_check() -> tuple[Any, str, str]:
-    import secrets as random
-
-    from joserfc import jwt
-    from joserfc.jwk import RSAKey
-
-    from gateway.oauth import TokenVerifier
-    from gateway.oauth.keysources import CachedKeySet
-    from gateway.proxy.headers import header
-
-    key = RSAKey.generate_key(2048, parameters={"kid": "bench", "alg": "RS256", "use": "sig"})
-    now = int(time.time())
-    issuer = "https://strata.bench"
-    claims: dict[str, Any] = {
-        "iss": issuer,
-        "sub": "bench",
-        "aud": "strata",
-        "exp": now + 3600,
-        "iat": now,
-        "jti": random.token_hex(8),
-        "client_id": "bench",
-        "scope": "bench:read",
-        "tier": "bench",
-    }
-    token = jwt.encode({"alg": "RS256", "typ": "at+jwt", "kid": "bench"}, claims, key)
-
-    async def load_keys() -> list[dict[str, Any]]:
-        return [key.as_dict(private=False)]
-
-    verifier = TokenVerifier(CachedKeySet(load_keys), issuer=issuer, audience="strata")
-
-    async def authenticate(headers: Any) -> Any:
-        value = header(headers, b"authorization")
-        return await verifier.verify(value.decode("latin-1") if value is not None else None)
-
-    return authenticate, token, "token: gateway.oauth TokenVerifier (RS256, cached)"
-
-
-def rate_limit(registry: Any) -> tuple[Any, str]:
-    try:
-        from gateway.ratelimit import (
-            RateLimitSettings,
-            build_limiter,
-            rate_limit_header_list,
-            refusal_response,
-        )
-    except ImportError as exc:
-        return stand_in_rate_limit(f"{exc.name} not importable")
-    from gateway.proxy import Verdict
-
-    generous = "1000000/s burst 1000000"
-    limiter = build_limiter(
-        RateLimitSettings(
-            tiers={"bench": {"read": generous, "write": generous}}, default_tier="bench"
-        ),
-        None,
-        registry=registry,
-    )
-
-    async def limit(caller: Any, route: Any, method: str) -> Any:
-        if isinstance(caller, str):
-            decision = await limiter.check(method, ip=caller, api=route.name)
-        else:
-            decision = await limiter.check(
-                method,
-                client_id=caller.client_id,
-                tier=route.rate_tier or caller.tier,
-                api=route.name,
-            )
-        if decision.allowed:
-            return Verdict(True, rate_limit_header_list(decision))
-
-        async def refusal(scope: Any, receive: Any, send: Any) -> None:
-            await refusal_response(decision, scope["path"])(scope, receive, send)
-
-        return Verdict(False, rate_limit_header_list(decision), refusal)
-
-    return limit, "rate limit: gateway.ratelimit RateLimiter (memory store)"
-
-
 def start_strata(
     pin: list[str], port: int, upstream: str, *, stand_ins: bool = False
 ) -> tuple[subprocess.Popen[str], str, str]:
-    extra = ["--stand-ins"] if stand_ins else []
+    command = [*pin, sys.executable, str(SERVER), "serve", "--port", str(port)]
+    command += ["--upstream", upstream, *(["--stand-ins"] if stand_ins else [])]
     process = subprocess.Popen(
-        [*pin, sys.executable, str(HERE), "serve", "--port", str(port), "--upstream", upstream]
-        + extra,
+        command,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -489,34 +336,10 @@ def measure(
 
 def fallback_upstream(pin: list[str], port: int) -> subprocess.Popen[str]:
     """Without nginx: a minimal raw ASGI app on uvicorn as the upstream."""
-    command = [*pin, sys.executable, str(HERE), "static", "--port", str(port)]
+    command = [*pin, sys.executable, str(SERVER), "static", "--port", str(port)]
     process = subprocess.Popen(command, text=True)
     wait_for_port(port)
     return process
-
-
-def static_upstream(port: int) -> None:
-    import uvicorn
-
-    body = BODY.encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-    uvicorn.run(
-        app,
-        host="127.0.0.1",
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="off",
-        access_log=False,
-        log_level="warning",
-    )
 
 
 def print_table(results: list[Result], args: argparse.Namespace, plan: str, generator: str) -> None:
@@ -628,7 +451,6 @@ def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", nargs="?", default="run", choices=["run", "serve", "static"])
     parser.add_argument("--duration", type=int, default=10, help="seconds per row")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of load before each row")
     parser.add_argument("--connections", type=int, default=64)
@@ -638,17 +460,8 @@ def parse() -> argparse.Namespace:
         help="add a row with the hooks' stand-ins, to show what the token check and the "
         "rate limit cost",
     )
-    parser.add_argument("--stand-ins", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--upstream", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
 if __name__ == "__main__":
-    options = parse()
-    if options.mode == "serve":
-        serve(options.port, options.upstream, options.stand_ins)
-    elif options.mode == "static":
-        static_upstream(options.port)
-    else:
-        main(options)
+    main(parse())

@@ -22,6 +22,30 @@ Build it with the route table holder, the gateway's own app as the fallback, and
 A route with neither a read nor a write scope is public: anonymous callers are let through
 and rate limited by IP (a token, when sent, is still checked). Any other route needs a
 token, and the scope for the method when the route names one.
+
+Remote targets are reached through ``ProxySettings.client``: ``"httptools"`` (default, a
+lean HTTP/1.1 client with a keep-alive pool per target, :mod:`gateway.proxy.h1client`) or
+``"aiohttp"``. In-process targets are called as ASGI apps mounted at the route's prefix:
+``root_path`` gains the prefix and ``path`` stays whole, as Starlette's ``Mount`` does.
+
+The hooks over the OAuth and rate-limit packages are a few lines each::
+
+    async def verify_token(headers):
+        value = gateway.proxy.headers.header(headers, b"authorization")
+        return await verifier.verify(value.decode("latin-1") if value else None)  # Claims
+
+    async def rate_limit(caller, route, method):
+        if isinstance(caller, str):
+            decision = await limiter.check(method, ip=caller, api=route.name)
+        else:
+            decision = await limiter.check(method, client_id=caller.client_id,
+                                           tier=route.rate_tier or caller.tier, api=route.name)
+        headers = rate_limit_header_list(decision)
+        if decision.allowed:
+            return Verdict(True, headers)
+        async def refusal(scope, receive, send):
+            await refusal_response(decision, scope["path"])(scope, receive, send)
+        return Verdict(False, headers, refusal)
 """
 
 from gateway.proxy.app import GatewayDataPath

@@ -10,7 +10,8 @@ import pytest
 
 from gateway.proxy import ProxySettings
 from gateway.proxy.client import UpstreamError
-from gateway.proxy.h1client import H1Client, request_bytes
+from gateway.proxy.h1client import H1Client
+from gateway.proxy.h1connection import request_bytes
 from gateway.proxy.upstream import Remote
 
 OK = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
