@@ -1,136 +1,115 @@
-"""The app that assembles every layer into one process (the embedded default).
-
-Each layer is its own ASGI app, built by a factory that takes its dependencies; this module
-builds them in order, wires each one's HTTP client to the layer below (in process, or at a
-real URL in split mode) and mounts them under their paths.
-"""
+"""Strata in one process (the embedded default): every layer behind the gateway."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import httpx
 import structlog
 from fastapi import FastAPI
 from starlette.types import ASGIApp
-from system_apis.crm.app import create_api as create_crm_api
-from system_apis.erp.app import create_api as create_erp_api
-from system_apis.inventory.app import create_api as create_inventory_api
 
+from gateway.app import Gateway, create_gateway
+from gateway.health import HealthChecks
 from strata.db import Database
-from strata.errors import install_problem_handlers
-from strata.http import in_process, layer_client
-from strata.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from strata.layers import BACKEND_MODULES, Layers, build_layers
+from strata.middleware import RequestContextMiddleware
 from strata.migrate import upgrade_database
-from strata.settings import BACKEND_NAMES, Settings
-from system_apis.backends import crm as crm_backend
-from system_apis.backends import erp as erp_backend
-from system_apis.backends import inventory as inventory_backend
-from system_apis.backends.faults import FaultState
-from system_apis.common.backend_client import BackendClient
+from strata.settings import Settings
+from system_apis.backends.inventory import sweep_expired_reservations
 from system_apis.demo import build_world
 
 log = structlog.get_logger(__name__)
 
-BACKEND_MODULES = {"crm": crm_backend, "erp": erp_backend, "inventory": inventory_backend}
-SYSTEM_API_FACTORIES = {
-    "crm": create_crm_api,
-    "erp": create_erp_api,
-    "inventory": create_inventory_api,
-}
+RESERVATION_SWEEP_SECONDS = 30.0
 
 
 @dataclass
-class Components:
-    """What one Strata process runs: its database, its backends and the apps mounted on it."""
+class Strata:
+    """The gateway and the layers behind it; started and stopped by the server's lifespan."""
 
     settings: Settings
-    database: Database
-    fault_states: dict[str, FaultState] = field(default_factory=dict)
-    backend_apps: dict[str, ASGIApp] = field(default_factory=dict)
-    system_apis: dict[str, FastAPI] = field(default_factory=dict)
-    clients: list[httpx.AsyncClient] = field(default_factory=list)
+    layers: Layers
+    gateway: Gateway
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def asgi(self) -> ASGIApp:
+        """What a server runs: the request context outermost, then the gateway."""
+        return RequestContextMiddleware(self.gateway.asgi)
+
+    async def start(self) -> None:
+        await upgrade_database(self.layers.database)
+        if self.settings.seed_demo_data:
+            written = await self.seed_demo_data()
+            if any(written.values()):
+                log.info("seeded demo data into an empty database", **written)
+        await self.gateway.start()
+        if self.layers.orders is not None:
+            await self.layers.orders.start()
+        if "inventory" in self.layers.backend_apps:
+            self._tasks.append(asyncio.create_task(self._sweep_reservations()))
+        log.info("strata is ready", apis=sorted(f"{k[0]}/{k[1]}" for k in self.layers.apis))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.layers.orders is not None:
+            await self.layers.orders.aclose()
+        await self.gateway.stop()
+        await self.layers.aclose()
+        await self.layers.database.dispose()
+
+    async def seed_demo_data(self) -> dict[str, int]:
+        """Seeds each in-process backend whose storage is empty, and the demo users and apps."""
+        world = build_world()
+        written = {
+            name: await BACKEND_MODULES[name].seed(self.layers.database, world)
+            for name in self.layers.backend_apps
+        }
+        written["users"] = await self.gateway.oauth.seed_demo_users(world)
+        return written
+
+    async def _sweep_reservations(self) -> None:
+        # Expired holds are also released lazily on access; this returns stock nobody touches.
+        while True:
+            await asyncio.sleep(RESERVATION_SWEEP_SECONDS)
+            try:
+                await sweep_expired_reservations(self.layers.database)
+            except Exception:
+                log.warning("sweeping expired reservations failed; will retry", exc_info=True)
 
 
-def build_components(settings: Settings, database: Database | None = None) -> Components:
-    components = Components(
-        settings=settings,
-        database=database or Database(settings.async_database_url, echo=settings.database_echo),
-    )
-    for name in BACKEND_NAMES:
-        backend_settings = settings.backend(name)
-        if backend_settings.url is None:
-            state = FaultState(backend_settings.faults)
-            components.fault_states[name] = state
-            app = BACKEND_MODULES[name].create_backend(components.database, state)
-            components.backend_apps[name] = app
-            http = layer_client(f"http://{name}.backend", in_process(app))
-        else:
-            http = layer_client(str(backend_settings.url))
-        components.clients.append(http)
-        backend = BackendClient(
-            name,
-            http,
-            timeout=settings.backend_timeout_seconds,
-            retries=settings.backend_retries,
-        )
-        components.system_apis[name] = SYSTEM_API_FACTORIES[name](backend)
-    return components
-
-
-async def seed_demo_data(components: Components) -> dict[str, int]:
-    """Seeds each in-process backend whose storage is empty; returns records written per backend."""
-    world = build_world()
-    written: dict[str, int] = {}
-    for name in components.backend_apps:
-        written[name] = await BACKEND_MODULES[name].seed(components.database, world)
-    return written
-
-
-def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
-    components = build_components(settings, database)
+def create_strata(settings: Settings, database: Database | None = None) -> Strata:
+    """Every layer and the gateway in front of them, built but not started."""
+    database = database or Database(settings.async_database_url, echo=settings.database_echo)
+    layers = build_layers(settings, database)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await upgrade_database(components.database)
-        if settings.seed_demo_data:
-            written = await seed_demo_data(components)
-            if any(written.values()):
-                log.info("seeded demo data into an empty database", **written)
-        log.info("strata is ready", layers=["backends", "system"])
+        await strata.start()
         try:
             yield
         finally:
-            for client in components.clients:
-                await client.aclose()
-            await components.database.dispose()
+            await strata.stop()
 
-    app = FastAPI(
-        title="Strata",
-        version="0.1.0",
+    gateway = create_gateway(
+        settings,
+        database,
+        inproc_apps=layers.inproc_apps,
+        builtins=layers.builtin_registrations(),
+        health=HealthChecks(database, settings.redis_url, layers.inproc_apps),
+        extra_mounts={f"/backends/{name}": app for name, app in layers.backend_apps.items()},
         lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
     )
-    app.state.components = components
-    install_problem_handlers(app)
-
-    @app.get("/healthz", tags=["operations"], summary="Alive and ready")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    for name, backend_app in components.backend_apps.items():
-        app.mount(f"/backends/{name}", backend_app)
-    for name, api in components.system_apis.items():
-        app.mount(f"/system/{name}/v1", api)
-    return app
+    strata = Strata(settings, layers, gateway)
+    return strata
 
 
 def asgi_app(settings: Settings, database: Database | None = None) -> ASGIApp:
-    """The app with the middleware every request passes through, outermost first."""
-    app: ASGIApp = create_app(settings, database)
-    app = BodySizeLimitMiddleware(app, settings.max_body_bytes)
-    return RequestContextMiddleware(app)
+    return create_strata(settings, database).asgi

@@ -11,11 +11,15 @@ from strata.settings import load_settings
 
 def documents() -> dict[str, dict[str, Any]]:
     """File name → document, for every API Strata serves, built from the code."""
-    from strata.app import build_components
+    from strata.app import create_strata
 
     settings = load_settings(database_url="sqlite+aiosqlite:///:memory:", seed_demo_data=False)
-    components = build_components(settings)
-    return {f"system-{name}.json": api.openapi() for name, api in components.system_apis.items()}
+    strata = create_strata(settings)
+    exported = {
+        f"{layer}-{name}.json": api.openapi() for (layer, name), api in strata.layers.apis.items()
+    }
+    exported["gateway.json"] = strata.gateway.app.openapi()
+    return exported
 
 
 def render(document: dict[str, Any]) -> str:

@@ -1,0 +1,199 @@
+"""The gateway assembled: the front door of a Strata process.
+
+Its data path (routing, token and scope checks, rate limits, forwarding) takes every
+``/{layer}/{api}/v{n}/...`` request; its own FastAPI app serves the authorization server,
+the admin API, the catalog and docs, health and metrics. Built-in APIs register themselves in
+the registry at start exactly as an integrator's API does, with ``inproc://`` targets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CollectorRegistry
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.catalog.router import create_catalog_router
+from gateway.catalog.swagger import DocsOAuth, create_gateway_docs_router
+from gateway.health import HealthChecks, create_health_router
+from gateway.oauth import Claims, OAuthServer, build_oauth
+from gateway.proxy import GatewayDataPath, ProxyMetrics, ProxySettings
+from gateway.proxy.headers import header
+from gateway.proxy.hooks import Identity, LimitDecision, RawHeaders, Verdict
+from gateway.ratelimit import RateLimiter, build_limiter, rate_limit_header_list, refusal_response
+from gateway.registry.documents import DocumentLoader
+from gateway.registry.router import create_admin_router
+from gateway.registry.schemas import ApiRegistration
+from gateway.registry.service import RegistryService
+from gateway.registry.watcher import RegistryWatcher
+from gateway.routes import ApiRoute, RouteTableHolder
+from strata.db import Database
+from strata.errors import install_problem_handlers
+from strata.middleware import BodySizeLimitMiddleware
+from strata.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+DOCS_CLIENT_ID = "strata-docs"
+
+
+@dataclass
+class Gateway:
+    """One gateway process's parts; ``asgi`` is what the server runs."""
+
+    settings: Settings
+    database: Database
+    oauth: OAuthServer
+    limiter: RateLimiter
+    registry: RegistryService
+    routes: RouteTableHolder
+    watcher: RegistryWatcher
+    data_path: GatewayDataPath
+    app: FastAPI
+    metrics_registry: CollectorRegistry
+    builtins: Sequence[ApiRegistration] = field(default_factory=tuple)
+
+    @property
+    def asgi(self) -> ASGIApp:
+        return self.data_path
+
+    async def start(self) -> None:
+        """After migrations: keys, built-in APIs, the route table, upstream pools."""
+        await self.oauth.start()
+        self.registry.add_change_listener(self._learn_scopes)
+        for registration in self.builtins:
+            await self.registry.ensure_builtin(registration)
+        await self.watcher.start()
+        await self._learn_scopes(self.routes.current.revision)
+        await self.data_path.start()
+
+    async def stop(self) -> None:
+        await self.data_path.aclose()
+        await self.watcher.stop()
+        await self.limiter.aclose()
+        await self.oauth.stop()
+
+    async def _learn_scopes(self, _revision: int) -> None:
+        # Scopes named by registered APIs become grantable, so an integrator's new API can be
+        # called with a token the moment it is registered.
+        for api in await self.registry.list():
+            for scope in (api.read_scope, api.write_scope):
+                if scope and scope not in self.oauth.vocabulary:
+                    self.oauth.vocabulary.add(scope, f"Access to the {api.name} API")
+
+
+def _token_checker(oauth: OAuthServer) -> Any:
+    verifier = oauth.verifier
+
+    async def authenticate(headers: RawHeaders) -> Identity:
+        value = header(headers, b"authorization")
+        claims: Claims = await verifier.verify(value.decode("latin-1") if value else None)
+        return claims
+
+    return authenticate
+
+
+def _rate_limit(limiter: RateLimiter) -> Any:
+    async def limit(caller: Identity | str, route: ApiRoute, method: str) -> LimitDecision:
+        if isinstance(caller, str):
+            decision = await limiter.check(method, ip=caller, api=route.name)
+        else:
+            decision = await limiter.check(
+                method,
+                client_id=caller.client_id,
+                tier=route.rate_tier or caller.tier,
+                api=route.name,
+            )
+        headers = rate_limit_header_list(decision)
+        if decision.allowed:
+            return Verdict(True, headers)
+
+        async def refuse(scope: Scope, receive: Receive, send: Send) -> None:
+            await refusal_response(decision, scope["path"])(scope, receive, send)
+
+        return Verdict(False, headers, refuse)
+
+    return limit
+
+
+def create_gateway(
+    settings: Settings,
+    database: Database,
+    *,
+    inproc_apps: Mapping[str, ASGIApp],
+    builtins: Sequence[ApiRegistration] = (),
+    health: HealthChecks | None = None,
+    extra_routers: Sequence[APIRouter] = (),
+    extra_mounts: Mapping[str, ASGIApp] | None = None,
+    document_loader: DocumentLoader | None = None,
+    lifespan: Any = None,
+) -> Gateway:
+    metrics_registry = CollectorRegistry()
+    oauth = build_oauth(database, settings.oauth)
+    limiter = build_limiter(settings.rate_limits, settings.redis_url, registry=metrics_registry)
+    registry = RegistryService(database, document_loader)
+    routes = RouteTableHolder()
+    watcher = RegistryWatcher(
+        registry,
+        routes,
+        poll_seconds=settings.registry_poll_seconds,
+        redis_url=settings.redis_url,
+    )
+    admin_guard = oauth.verifier.require_scopes("admin")
+
+    app = FastAPI(
+        title="Strata gateway",
+        version="0.1.0",
+        description="The front door: OAuth2 authorization server, the registry and catalog of "
+        "APIs, and operations. Every API behind it is listed at `/apis`.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    for router in oauth.routers:
+        app.include_router(router)
+    app.include_router(create_admin_router(registry, admin_guard))
+    app.include_router(create_catalog_router(registry, docs_client_id=DOCS_CLIENT_ID))
+    app.include_router(
+        create_gateway_docs_router(
+            oauth=DocsOAuth(client_id=DOCS_CLIENT_ID, scopes=["admin"]),
+        )
+    )
+    app.include_router(
+        create_health_router(
+            health or HealthChecks(database, settings.redis_url),
+            metrics_registry,
+        )
+    )
+    for router in extra_routers:
+        app.include_router(router)
+    for path, mounted in (extra_mounts or {}).items():
+        app.mount(path, mounted)
+
+    data_path = GatewayDataPath(
+        routes,
+        BodySizeLimitMiddleware(app, settings.max_body_bytes),
+        authenticate=_token_checker(oauth),
+        limit=_rate_limit(limiter),
+        metrics=ProxyMetrics(metrics_registry),
+        inproc_apps=inproc_apps,
+        settings=ProxySettings(max_body_bytes=settings.max_body_bytes),
+    )
+    return Gateway(
+        settings=settings,
+        database=database,
+        oauth=oauth,
+        limiter=limiter,
+        registry=registry,
+        routes=routes,
+        watcher=watcher,
+        data_path=data_path,
+        app=app,
+        metrics_registry=metrics_registry,
+        builtins=tuple(builtins),
+    )

@@ -1,0 +1,122 @@
+"""The layers behind the gateway, built for one process: backends, system APIs, process APIs.
+
+Each layer is its own ASGI app made by a factory that takes its dependencies; this module
+wires each one's HTTP client to the layer below (in process, or a real URL in split mode).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import httpx
+from fastapi import FastAPI
+from starlette.types import ASGIApp
+
+from gateway.registry.builtin import builtin_registration, inproc_target
+from gateway.registry.schemas import ApiRegistration
+from process_apis.clients import SystemClients
+from process_apis.orders.app import OrdersProcess, create_orders
+from strata.db import Database
+from strata.http import in_process, layer_client
+from strata.settings import BACKEND_NAMES, Settings
+from system_apis.backends import crm as crm_backend
+from system_apis.backends import erp as erp_backend
+from system_apis.backends import inventory as inventory_backend
+from system_apis.backends.faults import FaultState
+from system_apis.common.backend_client import BackendClient
+from system_apis.crm.app import create_api as create_crm_api
+from system_apis.erp.app import create_api as create_erp_api
+from system_apis.inventory.app import create_api as create_inventory_api
+
+BACKEND_MODULES: dict[str, ModuleType] = {
+    "crm": crm_backend,
+    "erp": erp_backend,
+    "inventory": inventory_backend,
+}
+SYSTEM_API_FACTORIES = {
+    "crm": create_crm_api,
+    "erp": create_erp_api,
+    "inventory": create_inventory_api,
+}
+# (layer, name) → (read scope, write scope) for the built-in APIs.
+BUILTIN_SCOPES: dict[tuple[str, str], tuple[str | None, str | None]] = {
+    ("system", "crm"): ("crm:read", "crm:write"),
+    ("system", "erp"): ("erp:read", "erp:write"),
+    ("system", "inventory"): ("inventory:read", "inventory:write"),
+    ("process", "orders"): ("orders:read", "orders:write"),
+}
+
+
+@dataclass
+class Layers:
+    """Everything behind the gateway in this process."""
+
+    database: Database
+    fault_states: dict[str, FaultState] = field(default_factory=dict)
+    backend_apps: dict[str, ASGIApp] = field(default_factory=dict)
+    apis: dict[tuple[str, str], FastAPI] = field(default_factory=dict)
+    orders: OrdersProcess | None = None
+    clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    @property
+    def inproc_apps(self) -> dict[str, ASGIApp]:
+        return {inproc_target(layer, name): app for (layer, name), app in self.apis.items()}
+
+    def builtin_registrations(self) -> list[ApiRegistration]:
+        registrations = []
+        for (layer, name), app in self.apis.items():
+            read_scope, write_scope = BUILTIN_SCOPES[(layer, name)]
+            registrations.append(
+                builtin_registration(
+                    app,
+                    name=name,
+                    layer=layer,
+                    read_scope=read_scope,
+                    write_scope=write_scope,
+                )
+            )
+        return registrations
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+
+
+def _build_system_layer(settings: Settings, layers: Layers) -> None:
+    for name in BACKEND_NAMES:
+        backend_settings = settings.backend(name)
+        if backend_settings.url is None:
+            state = FaultState(backend_settings.faults)
+            layers.fault_states[name] = state
+            app = BACKEND_MODULES[name].create_backend(layers.database, state)
+            layers.backend_apps[name] = app
+            http = layer_client(f"http://{name}.backend", in_process(app))
+        else:
+            http = layer_client(str(backend_settings.url))
+        layers.clients.append(http)
+        backend = BackendClient(
+            name,
+            http,
+            timeout=settings.backend_timeout_seconds,
+            retries=settings.backend_retries,
+        )
+        layers.apis[("system", name)] = SYSTEM_API_FACTORIES[name](backend)
+
+
+def _build_process_layer(layers: Layers) -> None:
+    system = {name: layers.apis[("system", name)] for name in BACKEND_NAMES}
+    clients = SystemClients.connect(
+        {name: f"http://{name}.system" for name in system},
+        {name: in_process(app) for name, app in system.items()},
+    )
+    layers.clients.extend([clients.crm, clients.erp, clients.inventory])
+    layers.orders = create_orders(clients, layers.database)
+    layers.apis[("process", "orders")] = layers.orders.api
+
+
+def build_layers(settings: Settings, database: Database) -> Layers:
+    layers = Layers(database=database)
+    _build_system_layer(settings, layers)
+    _build_process_layer(layers)
+    return layers
