@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -198,18 +198,22 @@ class FlowStore:
     @asynccontextmanager
     async def fenced(self, flow_id: str, token: str) -> AsyncIterator[FencedWrite]:
         """One transaction of a runner that holds the lease; raises :class:`LeaseLost` (and
-        writes nothing) when it no longer does."""
+        writes nothing) when it no longer does. The fence also reads the flow's row (locked
+        on PostgreSQL until the commit), so a cancel request is seen atomically."""
         now = self.clock()
         fence = (
             update(FlowRecord)
             .where(FlowRecord.id == flow_id, FlowRecord.lease_owner == token)
             .values(updated_at=now, lease_expires_at=now + self.lease)
-            .execution_options(synchronize_session=False)
+            .returning(FlowRecord.status, FlowRecord.cancel_requested, FlowRecord.resumes)
         )
         async with self.database.session() as session:
-            if _rowcount(await session.execute(fence)) != 1:
+            row = (await session.execute(fence)).one_or_none()
+            if row is None:
                 raise LeaseLost(flow_id)
-            yield FencedWrite(session, flow_id, now)
+            write = FencedWrite(session, flow_id, now, FlowState(*row))
+            yield write
+            await write.flush_events()
 
     # -- requests from outside the runner ------------------------------------------------
 
@@ -247,23 +251,70 @@ class FlowStore:
             return changed
 
 
-class FencedWrite:
-    """The writes a lease holder makes, all in the one fenced transaction."""
+@dataclass(frozen=True)
+class FlowState:
+    """The flow's row as the fence found it."""
 
-    def __init__(self, session: AsyncSession, flow_id: str, now: datetime) -> None:
+    status: str
+    cancel_requested: bool
+    resumes: int
+
+
+@dataclass(frozen=True)
+class StepStart:
+    """A step attempt just marked as started."""
+
+    attempts: int
+    output: dict[str, Any] | None
+    error: dict[str, Any] | None
+
+
+class FencedWrite:
+    """The writes a lease holder makes, all in the one fenced transaction (plain UPDATE and
+    INSERT statements: this is the engine's hot path)."""
+
+    def __init__(self, session: AsyncSession, flow_id: str, now: datetime, flow: FlowState):
         self.session = session
         self.flow_id = flow_id
         self.now = now
+        self.flow = flow
+        self._events: list[dict[str, Any]] = []
 
-    async def flow(self) -> FlowRecord:
-        flow = await self.session.get(FlowRecord, self.flow_id, populate_existing=True)
-        assert flow is not None
-        return flow
+    async def set_flow(self, **values: Any) -> None:
+        await self.session.execute(
+            update(FlowRecord).where(FlowRecord.id == self.flow_id).values(**values)
+        )
 
-    async def step(self, position: int) -> StepRecord:
-        step = await self.session.get(StepRecord, (self.flow_id, position), populate_existing=True)
-        assert step is not None
-        return step
+    def _step(self, position: int) -> Any:
+        return update(StepRecord).where(
+            StepRecord.flow_id == self.flow_id, StepRecord.position == position
+        )
+
+    async def set_step(self, position: int, **values: Any) -> None:
+        await self.session.execute(self._step(position).values(**values))
+
+    async def begin_step(self, position: int) -> StepStart:
+        statement = (
+            self._step(position)
+            .values(
+                status="running",
+                attempts=StepRecord.attempts + 1,
+                started_at=func.coalesce(StepRecord.started_at, self.now),
+            )
+            .returning(StepRecord.attempts, StepRecord.output, StepRecord.error)
+        )
+        return StepStart(*(await self.session.execute(statement)).one())
+
+    async def begin_compensation(self, position: int) -> int:
+        statement = (
+            self._step(position)
+            .values(
+                compensation="running",
+                compensation_attempts=StepRecord.compensation_attempts + 1,
+            )
+            .returning(StepRecord.compensation_attempts)
+        )
+        return int((await self.session.execute(statement)).scalar_one())
 
     def event(
         self,
@@ -274,14 +325,19 @@ class FencedWrite:
         duration_ms: float | None = None,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        self.session.add(
-            FlowEvent(
-                flow_id=self.flow_id,
-                at=self.now,
-                step=step,
-                event=event,
-                attempt=attempt,
-                duration_ms=duration_ms,
-                detail=detail,
-            )
+        self._events.append(
+            {
+                "flow_id": self.flow_id,
+                "at": self.now,
+                "step": step,
+                "event": event,
+                "attempt": attempt,
+                "duration_ms": duration_ms,
+                "detail": detail,
+            }
         )
+
+    async def flush_events(self) -> None:
+        if self._events:
+            await self.session.execute(insert(FlowEvent), self._events)
+            self._events.clear()
