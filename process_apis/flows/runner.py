@@ -78,7 +78,9 @@ class FlowRunner:
         """Picks up every flow due now and waits until each has been driven as far as it
         goes; the ids of the flows picked up."""
         picked = await self._pick_up_due()
-        await asyncio.gather(*(self._tasks[i] for i in picked if i in self._tasks))
+        await asyncio.gather(
+            *(self._tasks[i] for i in picked if i in self._tasks), return_exceptions=True
+        )
         return picked
 
     async def wait_idle(self) -> None:

@@ -39,11 +39,20 @@ async def test_200_orders_for_the_last_10_units_sell_exactly_10(
 
     watcher = asyncio.create_task(watch_stock())
     try:
-        responses = await asyncio.gather(*(
-            place(orders, {"customer_id": customers[i], "location_id": location_id,
-                           "lines": [{"sku": sku, "quantity": 1}]}, f"crowd-{i}")
-            for i in range(ORDERS)
-        ))
+        responses = await asyncio.gather(
+            *(
+                place(
+                    orders,
+                    {
+                        "customer_id": customers[i],
+                        "location_id": location_id,
+                        "lines": [{"sku": sku, "quantity": 1}],
+                    },
+                    f"crowd-{i}",
+                )
+                for i in range(ORDERS)
+            )
+        )
     finally:
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)

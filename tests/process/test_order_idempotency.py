@@ -54,11 +54,17 @@ async def test_the_same_key_twenty_times_at_once_makes_one_order_and_one_invoice
             assert response.json()["order_id"] == created[0]["id"]
             assert response.headers["location"].endswith(created[0]["id"])
     assert await count(stack, OrderRecord) == 1
-    erp = (await stack.clients.erp.get(
-        "/orders", params={"customer_id": body["customer_id"], "limit": 200})).json()["items"]
+    erp = (
+        await stack.clients.erp.get(
+            "/orders", params={"customer_id": body["customer_id"], "limit": 200}
+        )
+    ).json()["items"]
     assert len([o for o in erp if o["external_id"] == created[0]["id"]]) == 1
-    invoices = (await stack.clients.erp.get(
-        "/invoices", params={"order_id": created[0]["sales_order"]["id"]})).json()["items"]
+    invoices = (
+        await stack.clients.erp.get(
+            "/invoices", params={"order_id": created[0]["sales_order"]["id"]}
+        )
+    ).json()["items"]
     assert len(invoices) == 1
 
     replay = await place(orders, body, "same-key")
@@ -81,9 +87,7 @@ async def test_the_same_key_with_another_body_is_422(
     assert await count(stack, OrderRecord) == 1
 
 
-async def test_a_failed_order_replays_its_failure(
-    stack: Stack, orders: httpx.AsyncClient
-) -> None:
+async def test_a_failed_order_replays_its_failure(stack: Stack, orders: httpx.AsyncClient) -> None:
     body = {**(await an_order(stack)), "customer_id": "001Dn0000009999ZZZ"}
 
     first = await place(orders, body, "k-bad")

@@ -1,0 +1,33 @@
+"""The availability process API, mounted at ``/process/inventory/v1``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from process_apis.clients import SystemClients
+from process_apis.inventory.router import router
+from process_apis.inventory.service import AvailabilityService
+from strata.db import Database
+from strata.errors import install_problem_handlers
+
+DESCRIPTION = """
+Buy online, pick up in store: what every location has available now for a SKU, and the
+nearest location that has enough, from the shopper's position or from a store.
+"""
+
+
+def create_api(clients: SystemClients, database: Database | None = None) -> FastAPI:
+    """``database`` is accepted for a uniform factory signature; this API keeps no state."""
+    app = FastAPI(
+        title="Availability process API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        servers=[{"url": "/process/inventory/v1"}],
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.availability = AvailabilityService(clients)
+    install_problem_handlers(app)
+    app.include_router(router)
+    return app
