@@ -8,8 +8,9 @@ network in split mode), so the same code runs either way. Every call forwards th
 ``layer_client``, the request id and trace.
 
 A call's failure is a :class:`DownstreamError`: ``transient`` ones (no answer in time, no
-connection, a 5xx) are worth retrying; the others are the system's considered answer
-(a 4xx problem) and are not.
+connection, a 5xx, and 401/403: credentials are a matter of configuration, never a reason
+to undo an order) are worth retrying; the others are the system's considered answer (a 4xx
+problem) and are not.
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ class SystemCaller:
             raise _failure(
                 system, 503, "Unreachable", f"connection failed ({type(exc).__name__})"
             ) from None
-        if response.status_code >= 500:
+        if response.status_code >= 500 or response.status_code in (401, 403):
             raise DownstreamError(
                 system, response.status_code, _problem_of(response), transient=True
             )

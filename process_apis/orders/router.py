@@ -171,7 +171,7 @@ async def place_order(
     "got. `status`: processing, confirmed, paid, rolling_back, rejected, cancelling, "
     "cancelled.",
     response_model=Order,
-    responses={200: _example("The order", _order_example()), **problem_responses(404)},
+    responses={200: _example("The order", _order_example()), **problem_responses(404, 422)},
 )
 async def get_order(order_id: OrderId, service: Service, base_path: BasePath) -> Order:
     return await service.order(order_id, base_path)
@@ -183,7 +183,7 @@ async def get_order(order_id: OrderId, service: Service, base_path: BasePath) ->
     description="Every step with its kind, status, attempts, times, errors, the ids it "
     "produced and how it was undone, then every event in order.",
     response_model=FlowTrace,
-    responses=problem_responses(404),
+    responses=problem_responses(404, 422),
 )
 async def trace_order(order_id: OrderId, service: Service) -> FlowTrace:
     return await service.trace(order_id)
@@ -249,7 +249,7 @@ async def pay_order(
         202: _example(
             "Cancelling", {**_order_example("cancelling"), "flow_status": "compensating"}
         ),
-        **problem_responses(404, 409),
+        **problem_responses(404, 409, 422),
     },
 )
 async def cancel_order(
@@ -268,7 +268,7 @@ async def cancel_order(
     responses={
         200: _example("The order after the retry", _order_example()),
         202: _example("Another runner is on it", _order_example("processing")),
-        **problem_responses(404, 409),
+        **problem_responses(404, 409, 422),
     },
 )
 async def retry_order(

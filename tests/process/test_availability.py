@@ -132,7 +132,7 @@ async def test_an_unknown_sku_is_404(availability: httpx.AsyncClient) -> None:
     ],
 )
 async def test_bad_queries_are_422_naming_the_parameter(
-    availability: httpx.AsyncClient, params: dict[str, object], field: str
+    availability: httpx.AsyncClient, params: dict[str, str | int | float], field: str
 ) -> None:
     response = await availability.get(f"{BASE}/availability/{SKU}", params=params)
 

@@ -268,7 +268,7 @@ async def test_out_of_stock_is_409_naming_the_sku_and_what_is_available(
     assert (await stock_of(stack, sku, location_id))["available"] == available
     erp_orders = (
         await stack.clients.erp.get(
-            "/orders", params={"customer_id": body["customer_id"], "limit": 200}
+            "/orders", params={"customer_id": str(body["customer_id"]), "limit": 200}
         )
     ).json()["items"]
     assert not [o for o in erp_orders if o["external_id"] == problem["order_id"]]
