@@ -261,6 +261,27 @@ async def test_only_one_runner_drives_a_flow_at_a_time(database: Database) -> No
     assert recorder.log.count("run notify") == 1
 
 
+async def test_two_runners_on_one_database_never_drive_a_flow_twice(
+    database: Database,
+) -> None:
+    recorder = Recorder()
+    creator = make_engine(database, recorder)
+    for number in range(12):
+        flow_id = f"flow-{number}"
+        await creator.store.release(flow_id, await start(creator, flow_id))
+    here = FlowRunner(make_engine(database, recorder, owner="host-a:1"))
+    there = FlowRunner(make_engine(database, recorder, owner="host-b:2"))
+
+    await asyncio.gather(here.run_due_once(), there.run_due_once())
+
+    assert recorder.log.count("run check") == 12
+    assert recorder.log.count("run notify") == 12
+    for number in range(12):
+        snapshot = await creator.store.load(f"flow-{number}")
+        assert snapshot is not None and snapshot.flow.status == "succeeded"
+        assert snapshot.flow.resumes == 1
+
+
 async def test_a_runner_that_lost_its_lease_stops_writing(database: Database) -> None:
     recorder = Recorder()
     recorder.blockers["reserve"] = asyncio.Event()
