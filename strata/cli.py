@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from strata.errors import ConfigurationError
+from strata.logs import configure_logging
 from strata.settings import Settings, load_settings
 
 cli = typer.Typer(help="Strata: an API-led connectivity gateway.", no_args_is_help=True)
@@ -26,10 +27,13 @@ cli.add_typer(apis_cli, name="apis")
 
 def _settings(**overrides: object) -> Settings:
     try:
-        return load_settings(**overrides)
+        settings = load_settings(**overrides)
     except ConfigurationError as exc:
         typer.echo(f"strata: {exc}", err=True)
         raise typer.Exit(2) from None
+    # Logs go to stderr, so what a command prints (JSON) stays readable by scripts.
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
 
 
 @cli.command()
@@ -41,11 +45,9 @@ def serve(
     import uvicorn
 
     from strata.app import asgi_app
-    from strata.logs import configure_logging
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = _settings(**overrides)
-    configure_logging(settings.log_level, settings.log_format)
     uvicorn.run(
         asgi_app(settings),
         host=settings.host,
