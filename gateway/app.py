@@ -30,7 +30,7 @@ from gateway.registry.router import create_admin_router
 from gateway.registry.schemas import ApiRegistration
 from gateway.registry.service import RegistryService
 from gateway.registry.watcher import RegistryWatcher
-from gateway.routes import ApiRoute, RouteTableHolder
+from gateway.routes import ApiRoute, RouteTable, RouteTableHolder
 from strata.db import Database
 from strata.errors import install_problem_handlers
 from strata.middleware import BodySizeLimitMiddleware
@@ -64,11 +64,11 @@ class Gateway:
     async def start(self) -> None:
         """After migrations: keys, built-in APIs, the route table, upstream pools."""
         await self.oauth.start()
-        self.registry.add_change_listener(self._learn_scopes)
+        self.watcher.add_reload_listener(self._learn_scopes)
         for registration in self.builtins:
             await self.registry.ensure_builtin(registration)
         await self.watcher.start()
-        await self._learn_scopes(self.routes.current.revision)
+        await self._learn_scopes(self.routes.current)
         await self.data_path.start()
 
     async def stop(self) -> None:
@@ -77,13 +77,17 @@ class Gateway:
         await self.limiter.aclose()
         await self.oauth.stop()
 
-    async def _learn_scopes(self, _revision: int) -> None:
+    async def _learn_scopes(self, table: RouteTable) -> None:
         # Scopes named by registered APIs become grantable, so an integrator's new API can be
-        # called with a token the moment it is registered.
-        for api in await self.registry.list():
-            for scope in (api.read_scope, api.write_scope):
+        # called with a token (and tried out from its docs page) the moment it is routed,
+        # whichever process registered it.
+        learned = []
+        for route in table.routes:
+            for scope in (route.read_scope, route.write_scope):
                 if scope and scope not in self.oauth.vocabulary:
-                    self.oauth.vocabulary.add(scope, f"Access to the {api.name} API")
+                    self.oauth.vocabulary.add(scope, f"Access to the {route.name} API")
+                    learned.append(scope)
+        await self.oauth.grant_docs_scopes(learned)
 
 
 def _token_checker(oauth: OAuthServer) -> Any:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import re
 from urllib.parse import SplitResult, urlsplit
 
+from gateway.oauth.scopes import SCOPE_PATTERN
 from gateway.routes import LAYERS
 
 TARGET_SCHEMES = ("http", "https", "inproc")
 MAX_URL_LENGTH = 2048
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 MAX_NAME_LENGTH = 63
-# RFC 6749 scope tokens, minus the characters nobody wants to type in a scope.
-SCOPE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$")
 TIER_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 _FORBIDDEN_URL_CHARACTERS = re.compile(r"[\s\x00-\x1f\x7f\\]")
 
@@ -31,10 +30,12 @@ def check_name(value: str) -> str:
 
 
 def check_scope(value: str) -> str:
+    # The authorization server's own rule: a scope it could not grant would lock the API.
     if not SCOPE_PATTERN.match(value):
         raise ValueError(
-            "must be one OAuth scope token (letters, digits and _ . : / -, at most 128 "
-            "characters, no spaces), e.g. 'crm:read'"
+            "must be one OAuth scope token the gateway can grant: lowercase letters, digits "
+            "and _ . -, in up to four ':'-separated parts of at most 40, no spaces "
+            "(e.g. 'crm:read')"
         )
     return value
 

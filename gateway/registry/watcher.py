@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 import structlog
 from redis.asyncio import Redis
 
 from gateway.registry.service import RegistryService
-from gateway.routes import RouteTableHolder
+from gateway.routes import RouteTable, RouteTableHolder
 
 log = structlog.get_logger(__name__)
+
+ReloadListener = Callable[[RouteTable], Awaitable[None]]
 
 DEFAULT_CHANNEL = "strata:registry:changed"
 DEFAULT_POLL_SECONDS = 0.5
@@ -46,6 +49,12 @@ class RegistryWatcher:
         self._wake = asyncio.Event()
         self._reload_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
+        self._reload_listeners: list[ReloadListener] = []
+
+    def add_reload_listener(self, listener: ReloadListener) -> None:
+        """``listener(table)`` is awaited after each new route table is in place, whichever
+        process made the change that brought it."""
+        self._reload_listeners.append(listener)
 
     @property
     def revision(self) -> int:
@@ -100,6 +109,15 @@ class RegistryWatcher:
             if table != self.holder.current:
                 self.holder.replace(table)
                 log.info("route table reloaded", revision=table.revision, apis=len(table.routes))
+                await self._tell_listeners(table)
+
+    async def _tell_listeners(self, table: RouteTable) -> None:
+        for listener in list(self._reload_listeners):
+            try:
+                await listener(table)
+            except Exception:
+                # The table is in place; a listener's trouble must not stop routing.
+                log.exception("route table listener failed", revision=table.revision)
 
     async def _on_local_change(self, revision: int) -> None:
         # Reload before answering, so a just-registered API is routable here at once.
