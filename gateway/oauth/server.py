@@ -35,7 +35,7 @@ from gateway.oauth.revocation import DatabaseRevocations, RevocationList
 from gateway.oauth.router import OAuthEndpoints, build_oauth_router
 from gateway.oauth.scopes import ScopeVocabulary
 from gateway.oauth.tokens import TokenService
-from gateway.oauth.users import seed_demo_users
+from gateway.oauth.users import grant_docs_scopes, seed_demo_users
 from gateway.oauth.verifier import TokenVerifier
 from strata.db import Database
 
@@ -163,6 +163,10 @@ class OAuthServer:
         return await seed_demo_users(
             self.database, world, self.passwords, self.vocabulary, base_url=self.settings.issuer
         )
+
+    async def grant_docs_scopes(self, scopes: Iterable[str]) -> None:
+        """The API docs' client may also ask for these (scopes of newly registered APIs)."""
+        await grant_docs_scopes(self.database, scopes)
 
     async def purge_expired(self) -> int:
         """Deletes what can never be used again: expired forms, codes, tokens, token families

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.oauth.clients import create_client
@@ -158,3 +159,25 @@ async def _seed_app_clients(
         )
         created += 1
     return created
+
+
+async def grant_docs_scopes(database: Database, scopes: Iterable[str]) -> None:
+    """Lets the API docs' client ask for scopes that became known after it was made (those of
+    APIs registered later), so every API's docs page can be tried out. A deleted docs client
+    stays deleted. One conditional UPDATE per scope, so gateway processes learning the same
+    scope at once add it once."""
+    wanted = [scope for scope in dict.fromkeys(scopes) if scope != ADMIN_SCOPE]
+    if not wanted:
+        return
+    padded = literal(" ") + OAuthClient.scopes + literal(" ")
+    async with database.session() as session:
+        for scope in wanted:
+            await session.execute(
+                update(OAuthClient)
+                .where(
+                    OAuthClient.id == DOCS_CLIENT_ID,
+                    OAuthClient.deleted_at.is_(None),
+                    ~padded.contains(f" {scope} ", autoescape=True),
+                )
+                .values(scopes=OAuthClient.scopes + literal(f" {scope}"))
+            )
