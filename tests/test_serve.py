@@ -2,109 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-STRATA = str(Path(sys.executable).with_name("strata"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    def __init__(
-        self,
-        process: subprocess.Popen[str],
-        base_url: str,
-        log: Path,
-        env: dict[str, str],
-    ) -> None:
-        self.process = process
-        self.base_url = base_url
-        self.log = log
-        self.env = env
-
-    def logs(self) -> str:
-        return self.log.read_text()
-
-    def token(self, scopes: str) -> str:
-        """A client-credentials token, for a client made with `strata clients create`."""
-        created = subprocess.run(
-            [STRATA, "clients", "create", "--name", "serve-test", "--scopes", scopes],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        client = json.loads(created.stdout)
-        response = httpx.post(
-            f"{self.base_url}/oauth/token",
-            data={"grant_type": "client_credentials", "scope": scopes},
-            auth=(client["client_id"], client["client_secret"]),
-        )
-        assert response.status_code == 200, response.text
-        return str(response.json()["access_token"])
-
-    def get(self, path: str, token: str, **params: object) -> httpx.Response:
-        return httpx.get(
-            self.base_url + path,
-            params=params,
-            headers={"Authorization": f"Bearer {token}"},
-        )
-
-
-def start_server(tmp_path: Path, env: dict[str, str] | None = None) -> Server:
-    port = free_port()
-    log = tmp_path / "serve.log"
-    environment = {
-        **os.environ,
-        "STRATA_DATABASE_URL": f"sqlite:///{tmp_path / 'strata.db'}",
-        "STRATA_LOG_FORMAT": "json",
-        **(env or {}),
-    }
-    process = subprocess.Popen(
-        [STRATA, "serve", "--port", str(port)],
-        env=environment,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=tmp_path,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"strata serve exited early:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                return Server(process, base_url, log, environment)
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise AssertionError(f"strata serve did not become ready:\n{log.read_text()}")
-
-
-def stop(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+from tests.support_server import STRATA, Server, start_server, stop
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,780 @@
+"""Acceptance: the whole assembled Strata, as an integrator and its clients meet it.
+
+Most tests run against real `strata serve` processes on loopback ports, with a backend
+Strata has never seen (the shipping service of ``tests/acceptance_support.py``) running as
+its own processes: registered through the admin API, called through the gateway with
+tokens and scopes, rate limited, listed in the catalog, balanced over two instances and
+kept up when one dies, and seen by a gateway when another process changes the registry.
+Two `strata serve` processes on one PostgreSQL and one Redis act as one gateway. The OAuth2
+flows run in process on the assembled app, with authlib's own client, on SQLite and
+PostgreSQL. Every process a test starts is stopped when it ends, pass or fail.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+import time
+import warnings
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pytest
+
+from strata.app import Strata, create_strata
+from strata.db import Database
+from strata.http import in_process
+from strata.settings import load_settings
+from system_apis.demo import build_world
+from tests.acceptance_support import (
+    REDIS_URL,
+    ClientApp,
+    GatewayClient,
+    ServiceProcess,
+    admin_gateway,
+    assert_problem,
+    create_postgres_database,
+    delete_redis_keys,
+    drop_postgres_database,
+    ping_redis,
+    start_shipping,
+    unavailable,
+)
+from tests.support_server import Server, start_server, stop
+
+with warnings.catch_warnings():
+    # authlib warns that plain httpx (rather than httpx2) is deprecated; httpx is what we use.
+    warnings.simplefilter("ignore")
+    from authlib.common.security import generate_token
+    from authlib.integrations.base_client import OAuthError
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+SHIPPING = "/system/shipping/v1"
+# A small tier of our own, so the limit is reached in a few dozen calls: 30 reads at once,
+# then one a second.
+TRIAL_READ_BURST = 30
+SERVER_ENV = {
+    "STRATA_RATE_LIMITS__TIERS__TRIAL__READ": f"60/min burst {TRIAL_READ_BURST}",
+    "STRATA_RATE_LIMITS__TIERS__TRIAL__WRITE": "20/min burst 5",
+    # Cheap hashing keeps the many client secrets of these tests quick to check.
+    "STRATA_OAUTH__PASSWORD_HASH_TIME_COST": "1",
+    "STRATA_OAUTH__PASSWORD_HASH_MEMORY_KIB": "64",
+}
+ROUTING_DEADLINE_SECONDS = 2.0
+
+
+# --- one gateway process on SQLite, and the shipping service --------------------------------
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("acceptance")
+
+
+@pytest.fixture(scope="module")
+def east(workdir: Path) -> Iterator[ServiceProcess]:
+    """The first instance of the shipping service."""
+    (service,) = start_shipping(workdir, "east")
+    try:
+        yield service
+    finally:
+        service.kill()
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path) -> Iterator[Server]:
+    running = start_server(workdir, SERVER_ENV)
+    try:
+        yield running
+    finally:
+        stop(running)
+
+
+@pytest.fixture(scope="module")
+def gateway(server: Server) -> Iterator[GatewayClient]:
+    client = admin_gateway(server)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def shipping_api(gateway: GatewayClient, east: ServiceProcess) -> dict[str, Any]:
+    """The shipping service, registered through the admin API with its OpenAPI by URL."""
+    return gateway.register_api(
+        name="shipping",
+        layer="system",
+        version=1,
+        description="Shipments and carrier labels",
+        targets=[east.url],
+        openapi_url=f"{east.url}/openapi.json",
+        read_scope="shipping:read",
+        write_scope="shipping:write",
+        rate_tier="trial",
+    )
+
+
+def _served_by(answer: httpx.Response) -> str:
+    assert answer.status_code == 200, answer.text
+    served_by = answer.headers["x-served-by"]
+    assert answer.json()["served_by"] == served_by
+    return served_by
+
+
+# --- 1. a new backend, registered and called with scopes ------------------------------------
+
+
+def test_a_registered_backend_is_called_through_the_gateway_with_its_read_scope(
+    gateway: GatewayClient, shipping_api: dict[str, Any]
+) -> None:
+    assert shipping_api["prefix"] == SHIPPING
+    assert shipping_api["openapi_url"].endswith("/openapi.json")
+    reader = gateway.create_client("shipping:read")
+    token = gateway.token(reader, "shipping:read")
+
+    answer = gateway.call(
+        "GET", f"{SHIPPING}/shipments", token, headers={"X-Request-ID": "acceptance-read-1"}
+    )
+
+    assert _served_by(answer) == "east"
+    assert answer.json()["items"] == []
+    # The upstream got the caller's request id; the caller gets it back.
+    assert answer.json()["request_id"] == "acceptance-read-1"
+    assert answer.headers["x-request-id"] == "acceptance-read-1"
+
+
+def test_a_write_needs_the_write_scope(
+    gateway: GatewayClient, shipping_api: dict[str, Any]
+) -> None:
+    reader = gateway.create_client("shipping:read")
+    token = gateway.token(reader, "shipping:read")
+    shipment = {"order_id": "SO-1001", "carrier": "dhl", "weight_grams": 1200}
+
+    refused = gateway.call("POST", f"{SHIPPING}/shipments", token, json=shipment)
+
+    body = assert_problem(refused, 403, "insufficient-scope")
+    assert body["required_scope"] == "shipping:write"
+    assert 'error="insufficient_scope"' in refused.headers["www-authenticate"]
+    # Nothing reached the backend.
+    listed = gateway.call("GET", f"{SHIPPING}/shipments", token)
+    assert all(item["order_id"] != "SO-1001" for item in listed.json()["items"])
+
+    writer = gateway.create_client("shipping:read shipping:write")
+    created = gateway.call(
+        "POST",
+        f"{SHIPPING}/shipments",
+        gateway.token(writer, "shipping:write"),
+        json=shipment,
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["order_id"] == "SO-1001"
+    assert created.json()["status"] == "label_created"
+
+
+def test_a_call_without_a_token_is_401_with_a_bearer_challenge(
+    gateway: GatewayClient, shipping_api: dict[str, Any]
+) -> None:
+    answer = gateway.call("GET", f"{SHIPPING}/shipments")
+
+    assert answer.status_code == 401
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_a_token_from_elsewhere_is_401(
+    gateway: GatewayClient, shipping_api: dict[str, Any]
+) -> None:
+    forged = "eyJhbGciOiJub25lIn0.eyJzY29wZSI6InNoaXBwaW5nOnJlYWQifQ."
+    answer = gateway.call("GET", f"{SHIPPING}/shipments", forged)
+
+    assert answer.status_code == 401
+    assert 'error="invalid_token"' in answer.headers["www-authenticate"]
+
+
+# --- 2. rate limits --------------------------------------------------------------------------
+
+
+def test_the_rate_limit_of_the_apis_tier_is_enforced_with_its_headers(
+    gateway: GatewayClient, shipping_api: dict[str, Any]
+) -> None:
+    reader = gateway.create_client("shipping:read")  # a standard-tier client
+    token = gateway.token(reader, "shipping:read")
+
+    started = time.monotonic()
+    allowed: list[httpx.Response] = []
+    refused: httpx.Response | None = None
+    for _ in range(TRIAL_READ_BURST + 10):
+        answer = gateway.call("GET", f"{SHIPPING}/shipments", token)
+        if answer.status_code != 200:
+            refused = answer
+            break
+        allowed.append(answer)
+    elapsed = time.monotonic() - started
+
+    # The API's tier (30 at once), not the client's standard tier (100 at once).
+    first = allowed[0].headers
+    assert first["ratelimit-limit"] == str(TRIAL_READ_BURST)
+    assert first["ratelimit-remaining"] == str(TRIAL_READ_BURST - 1)
+    assert int(first["ratelimit-reset"]) >= 1
+    remaining = [int(answer.headers["ratelimit-remaining"]) for answer in allowed]
+    assert remaining == sorted(remaining, reverse=True)
+    # The burst, plus at most what one a second refilled meanwhile.
+    assert TRIAL_READ_BURST <= len(allowed) <= TRIAL_READ_BURST + int(elapsed) + 1
+
+    assert refused is not None, "the limit was never reached"
+    body = assert_problem(refused, 429, "rate-limited")
+    assert body["policy"] == "trial.read"
+    assert refused.headers["ratelimit-remaining"] == "0"
+    assert 1 <= int(refused.headers["retry-after"]) <= 2
+
+
+# --- 3. the catalog and the docs -------------------------------------------------------------
+
+
+def test_the_api_is_in_the_catalog(gateway: GatewayClient, shipping_api: dict[str, Any]) -> None:
+    catalog = gateway.call("GET", "/apis")
+
+    assert catalog.status_code == 200
+    entries = {entry["name"]: entry for entry in catalog.json()["items"]}
+    assert {"crm", "erp", "inventory", "orders", "shipping"} <= entries.keys()
+    entry = entries["shipping"]
+    assert entry["path"] == SHIPPING
+    assert entry["title"] == "Shipping"
+    assert entry["builtin"] is False
+    assert entry["scopes"] == {"read": "shipping:read", "write": "shipping:write"}
+    assert entry["links"] == {
+        "docs": "/apis/shipping/docs",
+        "openapi": "/apis/shipping/openapi.json",
+    }
+
+
+def test_the_catalogs_openapi_document_points_at_the_gateway_with_oauth2(
+    gateway: GatewayClient, shipping_api: dict[str, Any]
+) -> None:
+    answer = gateway.call("GET", "/apis/shipping/openapi.json")
+
+    assert answer.status_code == 200
+    document = answer.json()
+    assert document["servers"] == [{"url": SHIPPING, "description": "Through the Strata gateway"}]
+    scheme = document["components"]["securitySchemes"]["strata_oauth2"]
+    assert scheme["type"] == "oauth2"
+    flows = scheme["flows"]
+    assert flows["authorizationCode"]["authorizationUrl"] == "/oauth/authorize"
+    assert flows["authorizationCode"]["tokenUrl"] == "/oauth/token"
+    assert flows["clientCredentials"]["tokenUrl"] == "/oauth/token"
+    assert set(flows["clientCredentials"]["scopes"]) == {"shipping:read", "shipping:write"}
+    operations = document["paths"]["/shipments"]
+    assert operations["get"]["security"] == [{"strata_oauth2": ["shipping:read"]}]
+    assert operations["post"]["security"] == [{"strata_oauth2": ["shipping:write"]}]
+    # The document's server list is the gateway's: following it reaches the API.
+    assert (document["servers"][0]["url"] + "/shipments").startswith(shipping_api["prefix"])
+
+
+class _Assets(HTMLParser):
+    """Every URL a page loads: stylesheets, icons and scripts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        url = found.get("src") if tag == "script" else found.get("href") if tag == "link" else None
+        if url:
+            self.urls.append(url)
+
+
+def test_the_docs_page_is_served_from_local_assets(
+    gateway: GatewayClient, shipping_api: dict[str, Any]
+) -> None:
+    page = gateway.call("GET", "/apis/shipping/docs")
+
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert '"url": "/apis/shipping/openapi.json"' in page.text
+    assets = _Assets()
+    assets.feed(page.text)
+    assert len(assets.urls) >= 3
+    kinds = set()
+    for url in assets.urls:
+        assert url.startswith("/apis/_assets/"), f"{url} is not served by the gateway"
+        asset = gateway.call("GET", url)
+        assert asset.status_code == 200, url
+        assert asset.content, url
+        kinds.add(asset.headers["content-type"].split(";")[0])
+    assert {"text/css", "text/javascript"} <= kinds
+    unknown = gateway.call("GET", "/apis/nowhere/docs")
+    assert_problem(unknown, 404, "not-found")
+
+
+DOCS_CONFIG = re.compile(r'<script id="strata-docs-config" type="application/json">(.*?)</script>')
+
+
+def test_the_docs_page_can_get_a_token_for_the_apis_scopes(
+    gateway: GatewayClient, shipping_api: dict[str, Any]
+) -> None:
+    page = gateway.call("GET", "/apis/shipping/docs")
+    found = DOCS_CONFIG.search(page.text)
+    assert found, page.text
+    oauth = json.loads(found.group(1))["oauth"]
+    assert oauth["usePkceWithAuthorizationCodeGrant"] is True
+    assert oauth["scopes"] == ["shipping:read", "shipping:write"]
+
+    # What Swagger UI's "Authorize" opens: the sign-in page, asking for the API's scopes.
+    sign_in = gateway.call(
+        "GET",
+        "/oauth/authorize",
+        params={
+            "client_id": oauth["clientId"],
+            "response_type": "code",
+            "scope": " ".join(oauth["scopes"]),
+            "code_challenge": generate_token(43),
+            "code_challenge_method": "S256",
+        },
+    )
+    assert sign_in.status_code == 200, sign_in.headers.get("location")
+    assert "shipping:read" in sign_in.text and "shipping:write" in sign_in.text
+
+
+# --- 5. a registry change made by another process ---------------------------------------------
+
+
+class _RouteWatch(threading.Thread):
+    """Polls a path without a token: 404 while no API is there, 401 once one is routed."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.unrouted_seen = threading.Event()
+        self.routed_at: float | None = None
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(timeout=5) as http:
+            while not self.stop.is_set():
+                answer = http.get(self.url)
+                if answer.status_code == 404:
+                    self.unrouted_seen.set()
+                elif answer.status_code == 401:
+                    self.routed_at = time.time()
+                    return
+                time.sleep(0.02)
+
+
+def test_an_api_registered_by_another_process_is_routed_within_two_seconds(
+    server: Server, gateway: GatewayClient, east: ServiceProcess
+) -> None:
+    watch = _RouteWatch(f"{server.base_url}/system/tracking/v1/shipments")
+    watch.start()
+    try:
+        assert watch.unrouted_seen.wait(10)
+        server.cli(
+            "apis",
+            "register",
+            "--name",
+            "tracking",
+            "--target",
+            east.url,
+            "--openapi",
+            f"{east.url}/openapi.json",
+            "--read-scope",
+            "tracking:read",
+            "--write-scope",
+            "tracking:write",
+        )
+        watch.join(ROUTING_DEADLINE_SECONDS + 3)
+    finally:
+        watch.stop.set()
+        watch.join(5)
+
+    registered_at = datetime.fromisoformat(gateway.get_api("tracking")["created_at"]).timestamp()
+    assert watch.routed_at is not None, "the running gateway never routed the new API"
+    assert watch.routed_at - registered_at < ROUTING_DEADLINE_SECONDS
+
+    # The new API's scopes can be granted by the running gateway, and its calls get through.
+    tracker = gateway.create_client("tracking:read")
+    answer = gateway.call(
+        "GET", "/system/tracking/v1/shipments", gateway.token(tracker, "tracking:read")
+    )
+    assert _served_by(answer) == "east"
+
+
+# --- 4. two instances, then one dies -----------------------------------------------------------
+
+
+def test_traffic_spreads_over_two_targets_and_survives_losing_one(
+    gateway: GatewayClient,
+    shipping_api: dict[str, Any],
+    east: ServiceProcess,
+    workdir: Path,
+) -> None:
+    (west,) = start_shipping(workdir, "west")
+    try:
+        updated = gateway.update_api("shipping", targets=[east.url, west.url])
+        assert updated["targets"] == [east.url, west.url]
+        reader = gateway.create_client("shipping:read")
+        token = gateway.token(reader, "shipping:read")
+
+        spread = Counter(
+            _served_by(gateway.call("GET", f"{SHIPPING}/shipments", token)) for _ in range(20)
+        )
+        assert set(spread) == {"east", "west"}, spread
+
+        west.kill()
+        after = gateway.token(gateway.create_client("shipping:read"), "shipping:read")
+        outcomes = _calls_until_steady(gateway, f"{SHIPPING}/shipments", after, streak=20)
+    finally:
+        west.kill()
+
+    failures = [status for status, _ in outcomes if status != 200]
+    assert len(failures) <= 3, f"clients saw errors for too long: {outcomes}"
+    assert [served for _, served in outcomes[-20:]] == ["east"] * 20
+
+
+def _calls_until_steady(
+    gateway: GatewayClient, path: str, token: str, *, streak: int
+) -> list[tuple[int, str | None]]:
+    """Calls until ``streak`` successes in a row (giving up after a few more calls)."""
+    outcomes: list[tuple[int, str | None]] = []
+    in_a_row = 0
+    while in_a_row < streak and len(outcomes) < streak + 5:
+        answer = gateway.call("GET", path, token)
+        outcomes.append((answer.status_code, answer.headers.get("x-served-by")))
+        in_a_row = in_a_row + 1 if answer.status_code == 200 else 0
+    assert in_a_row == streak, f"no {streak} successes in a row: {outcomes}"
+    return outcomes
+
+
+# --- 6. two gateway processes on one PostgreSQL and one Redis ----------------------------------
+
+
+SHARED_READ_BURST = 10
+
+
+@pytest.fixture(scope="module")
+def postgres_database() -> Iterator[str]:
+    try:
+        url = create_postgres_database()
+    except Exception as exc:
+        unavailable(f"PostgreSQL is not reachable: {exc}")
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)
+
+
+@pytest.fixture(scope="module")
+def redis_prefix() -> Iterator[str]:
+    try:
+        ping_redis()
+    except Exception as exc:
+        unavailable(f"Redis is not reachable: {exc}")
+    prefix = f"strata:rl:acceptance-{secrets.token_hex(4)}:"
+    try:
+        yield prefix
+    finally:
+        delete_redis_keys(prefix)
+
+
+@pytest.fixture(scope="module")
+def pair(
+    tmp_path_factory: pytest.TempPathFactory, postgres_database: str, redis_prefix: str
+) -> Iterator[tuple[Server, Server]]:
+    """Two `strata serve` processes behind one issuer, on one database and one Redis."""
+    directory = tmp_path_factory.mktemp("scale-out")
+    env = {
+        **SERVER_ENV,
+        "STRATA_DATABASE_URL": postgres_database,
+        "STRATA_REDIS_URL": REDIS_URL,
+        "STRATA_RATE_LIMITS__KEY_PREFIX": redis_prefix,
+        "STRATA_RATE_LIMITS__TIERS__TRIAL__READ": f"10/min burst {SHARED_READ_BURST}",
+        "STRATA_OAUTH__SECRET_KEY": secrets.token_urlsafe(32),
+    }
+    first = start_server(directory, env, name="first")
+    try:
+        # Started once the first has migrated and seeded the shared database.
+        second = start_server(directory, env, name="second")
+        try:
+            yield first, second
+        finally:
+            stop(second)
+    finally:
+        stop(first)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_two_processes_share_tokens_revocations_registry_and_rate_limits(
+    pair: tuple[Server, Server], east: ServiceProcess
+) -> None:
+    first, second = pair
+    one, two = admin_gateway(first), admin_gateway(second)
+    try:
+        _tokens_from_one_are_accepted_by_the_other(one, two)
+        _a_revocation_at_one_reaches_the_other(one, two)
+        _an_api_registered_at_one_is_served_and_granted_by_the_other(one, two, east)
+        _together_they_allow_the_limit_not_twice_it(one, two)
+    finally:
+        one.close()
+        two.close()
+
+
+INVENTORY = "/system/inventory/v1/products?limit=1"
+
+
+def _tokens_from_one_are_accepted_by_the_other(one: GatewayClient, two: GatewayClient) -> None:
+    client = one.create_client("inventory:read")
+    from_one = one.token(client, "inventory:read")
+    from_two = two.token(client, "inventory:read")
+    assert two.call("GET", INVENTORY, from_one).status_code == 200
+    assert one.call("GET", INVENTORY, from_two).status_code == 200
+
+
+def _a_revocation_at_one_reaches_the_other(one: GatewayClient, two: GatewayClient) -> None:
+    client = two.create_client("inventory:read")
+    token = one.token(client, "inventory:read")
+    assert two.call("GET", INVENTORY, token).status_code == 200  # verified, and cached there
+
+    one.revoke(client, token)
+    revoked_at = time.monotonic()
+    assert one.call("GET", INVENTORY, token).status_code == 401
+    while (answer := two.call("GET", INVENTORY, token)).status_code == 200:
+        assert time.monotonic() - revoked_at < ROUTING_DEADLINE_SECONDS + 0.5, (
+            "the other process still accepts the revoked token"
+        )
+        time.sleep(0.05)
+    assert answer.status_code == 401, answer.text
+    assert "revoked" in answer.headers["www-authenticate"]
+
+
+def _an_api_registered_at_one_is_served_and_granted_by_the_other(
+    one: GatewayClient, two: GatewayClient, east: ServiceProcess
+) -> None:
+    one.register_api(
+        name="parcels",
+        layer="system",
+        version=1,
+        targets=[east.url],
+        openapi_url=f"{east.url}/openapi.json",
+        read_scope="parcels:read",
+        write_scope="parcels:write",
+    )
+    registered_at = time.monotonic()
+    while two.call("GET", "/system/parcels/v1/shipments").status_code == 404:
+        assert time.monotonic() - registered_at < ROUTING_DEADLINE_SECONDS
+        time.sleep(0.02)
+    # The other process learnt the new scopes too: it grants them and honours them.
+    client = two.create_client("parcels:read")
+    answer = two.call("GET", "/system/parcels/v1/shipments", two.token(client, "parcels:read"))
+    assert _served_by(answer) == "east"
+
+
+def _together_they_allow_the_limit_not_twice_it(one: GatewayClient, two: GatewayClient) -> None:
+    client = one.create_client("inventory:read", tier="trial")
+    token = one.token(client, "inventory:read")
+
+    answers = [
+        (gateway.call("GET", INVENTORY, token), name)
+        for _ in range(SHARED_READ_BURST)
+        for gateway, name in ((one, "one"), (two, "two"))
+    ]
+
+    allowed = [answer for answer, _ in answers if answer.status_code == 200]
+    refused_by = {name for answer, name in answers if answer.status_code == 429}
+    assert SHARED_READ_BURST <= len(allowed) <= SHARED_READ_BURST + 1
+    assert refused_by == {"one", "two"}
+    # One bucket: each answer counts down from the other process's last one.
+    remaining = [int(answer.headers["ratelimit-remaining"]) for answer in allowed[:4]]
+    assert remaining == [SHARED_READ_BURST - 1 - n for n in range(4)]
+
+
+# --- 7. the OAuth2 flows on the assembled app, in process --------------------------------------
+
+
+ISSUER = "https://strata.test"
+TOKEN_URL = f"{ISSUER}/oauth/token"
+AUTHORIZE_URL = f"{ISSUER}/oauth/authorize"
+WEB_CLIENT_ID = "strata-web"
+WEB_REDIRECT_URI = f"{ISSUER}/app/callback"
+LOGIN_FORM_ID = re.compile(r'name="request_id" value="([^"]+)"')
+
+
+@pytest.fixture
+async def assembled(database: Database) -> AsyncIterator[Strata]:
+    """Every layer behind the gateway, started on the test database with the demo data."""
+    settings = load_settings(
+        redis_url=None,
+        seed_demo_data=True,
+        oauth={
+            "issuer": ISSUER,
+            "secret_key": "acceptance tests' key, long enough",
+            "password_hash_time_cost": 1,
+            "password_hash_memory_kib": 64,
+        },
+    )
+    strata = create_strata(settings, database)
+    await strata.start()
+    try:
+        yield strata
+    finally:
+        await strata.stop()
+
+
+def _oauth_client(strata: Strata, **kwargs: Any) -> AsyncOAuth2Client:
+    return AsyncOAuth2Client(transport=in_process(strata.asgi), base_url=ISSUER, **kwargs)
+
+
+def _http(strata: Strata) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=in_process(strata.asgi), base_url=ISSUER)
+
+
+async def _confidential(strata: Strata, scopes: str) -> ClientApp:
+    client, secret = await strata.gateway.oauth.create_client("acceptance partner", scopes)
+    assert secret is not None
+    return ClientApp(client.id, secret)
+
+
+async def _introspect(strata: Strata, by: ClientApp, token: str) -> dict[str, Any]:
+    async with _oauth_client(strata, client_id=by.client_id, client_secret=by.client_secret) as s:
+        answer = await s.introspect_token(f"{ISSUER}/oauth/introspect", token=token)
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+async def test_client_credentials_token_opens_the_api_until_revoked(
+    assembled: Strata,
+) -> None:
+    partner = await _confidential(assembled, "crm:read inventory:read")
+    async with _oauth_client(
+        assembled, client_id=partner.client_id, client_secret=partner.client_secret
+    ) as session:
+        token = await session.fetch_token(
+            TOKEN_URL, grant_type="client_credentials", scope="crm:read"
+        )
+        access = token["access_token"]
+        assert token["token_type"].lower() == "bearer"
+        assert "refresh_token" not in token
+
+        async with _http(assembled) as http:
+            bearer = {"Authorization": f"Bearer {access}"}
+            customers = await http.get("/system/crm/v1/customers?limit=2", headers=bearer)
+            assert customers.status_code == 200, customers.text
+            assert len(customers.json()["items"]) == 2
+            # Granted crm:read only, not inventory:read.
+            stock = await http.get("/system/inventory/v1/products", headers=bearer)
+            assert_problem(stock, 403, "insufficient-scope")
+
+            seen = await _introspect(assembled, partner, access)
+            assert seen["active"] is True
+            assert seen["client_id"] == partner.client_id
+            assert seen["scope"] == "crm:read"
+
+            revoked = await session.revoke_token(f"{ISSUER}/oauth/revoke", token=access)
+            assert revoked.status_code == 200
+            refused = await http.get("/system/crm/v1/customers", headers=bearer)
+            assert refused.status_code == 401
+            assert (await _introspect(assembled, partner, access)) == {"active": False}
+
+
+async def _sign_in_as_dana(strata: Strata, authorization_url: str) -> str:
+    """The user's browser: opens the sign-in page, submits it, returns where it was sent."""
+    async with _http(strata) as browser:
+        page = await browser.get(authorization_url)
+        assert page.status_code == 200, page.text
+        found = LOGIN_FORM_ID.search(page.text)
+        assert found, page.text
+        answer = await browser.post(
+            AUTHORIZE_URL,
+            data={
+                "request_id": found.group(1),
+                "username": "dana",
+                "password": "dana-demo-password",
+                "decision": "allow",
+            },
+        )
+    assert answer.status_code == 303, answer.text
+    return answer.headers["location"]
+
+
+async def test_a_user_signs_in_with_pkce_refreshes_and_revokes(assembled: Strata) -> None:
+    dana_customer = build_world().customers[0].crm_id
+    introspector = await _confidential(assembled, "crm:read")
+    verifier = generate_token(48)
+    async with _oauth_client(
+        assembled,
+        client_id=WEB_CLIENT_ID,
+        token_endpoint_auth_method="none",
+        revocation_endpoint_auth_method="none",
+        redirect_uri=WEB_REDIRECT_URI,
+        code_challenge_method="S256",
+        scope="me:read inventory:read",
+    ) as web:
+        url, state = web.create_authorization_url(AUTHORIZE_URL, code_verifier=verifier)
+        location = await _sign_in_as_dana(assembled, url)
+        returned = dict(parse_qsl(urlsplit(location).query))
+        assert location.startswith(WEB_REDIRECT_URI)
+        assert returned["state"] == state and returned["iss"] == ISSUER
+
+        # A code is useless without the verifier it was bound to.
+        with pytest.raises(OAuthError) as stolen:
+            await web.fetch_token(
+                TOKEN_URL, authorization_response=location, code_verifier=generate_token(48)
+            )
+        assert stolen.value.error == "invalid_grant"
+
+        location = await _sign_in_as_dana(
+            assembled, web.create_authorization_url(AUTHORIZE_URL, code_verifier=verifier)[0]
+        )
+        token = await web.fetch_token(
+            TOKEN_URL, authorization_response=location, code_verifier=verifier
+        )
+        assert set(token["scope"].split()) == {"me:read", "inventory:read"}
+        claims = await assembled.gateway.oauth.verifier.verify(f"Bearer {token['access_token']}")
+        assert claims.customer_id == dana_customer
+        seen = await _introspect(assembled, introspector, token["access_token"])
+        assert seen["active"] is True
+        assert seen["username"] == "dana" and seen["customer_id"] == dana_customer
+
+        async with _http(assembled) as http:
+            bearer = {"Authorization": f"Bearer {token['access_token']}"}
+            products = await http.get("/system/inventory/v1/products?limit=1", headers=bearer)
+            assert products.status_code == 200, products.text
+            crm = await http.get("/system/crm/v1/customers", headers=bearer)
+            assert_problem(crm, 403, "insufficient-scope")
+
+            first_refresh = token["refresh_token"]
+            renewed = await web.refresh_token(TOKEN_URL, refresh_token=first_refresh)
+            assert renewed["refresh_token"] != first_refresh
+            assert renewed["access_token"] != token["access_token"]
+            renewed_claims = await assembled.gateway.oauth.verifier.verify(
+                f"Bearer {renewed['access_token']}"
+            )
+            assert renewed_claims.customer_id == dana_customer
+
+            # Revoking the refresh token ends the grant: its access tokens stop working too.
+            revoked = await web.revoke_token(
+                f"{ISSUER}/oauth/revoke",
+                token=renewed["refresh_token"],
+                token_type_hint="refresh_token",
+            )
+            assert revoked.status_code == 200
+            refused = await http.get(
+                "/system/inventory/v1/products",
+                headers={"Authorization": f"Bearer {renewed['access_token']}"},
+            )
+            assert refused.status_code == 401
+            for dead in (renewed["access_token"], renewed["refresh_token"]):
+                assert (await _introspect(assembled, introspector, dead)) == {"active": False}
+            with pytest.raises(OAuthError) as reused:
+                await web.refresh_token(TOKEN_URL, refresh_token=renewed["refresh_token"])
+            assert reused.value.error == "invalid_grant"
