@@ -16,6 +16,8 @@ from starlette.types import ASGIApp
 from gateway.registry.builtin import builtin_registration, inproc_target
 from gateway.registry.schemas import ApiRegistration
 from process_apis.clients import SystemClients
+from process_apis.customers.app import create_api as create_customers_api
+from process_apis.inventory.app import create_api as create_availability_api
 from process_apis.orders.app import OrdersProcess, create_orders
 from strata.db import Database
 from strata.http import in_process, layer_client
@@ -45,6 +47,8 @@ BUILTIN_SCOPES: dict[tuple[str, str], tuple[str | None, str | None]] = {
     ("system", "erp"): ("erp:read", "erp:write"),
     ("system", "inventory"): ("inventory:read", "inventory:write"),
     ("process", "orders"): ("orders:read", "orders:write"),
+    ("process", "customers"): ("customers:read", None),
+    ("process", "availability"): ("availability:read", None),
 }
 
 
@@ -113,6 +117,8 @@ def _build_process_layer(layers: Layers) -> None:
     layers.clients.extend([clients.crm, clients.erp, clients.inventory])
     layers.orders = create_orders(clients, layers.database)
     layers.apis[("process", "orders")] = layers.orders.api
+    layers.apis[("process", "customers")] = create_customers_api(clients)
+    layers.apis[("process", "availability")] = create_availability_api(clients)
 
 
 def build_layers(settings: Settings, database: Database) -> Layers:

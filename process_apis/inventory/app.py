@@ -1,4 +1,6 @@
-"""The availability process API, mounted at ``/process/inventory/v1``."""
+"""The availability process API (package ``process_apis/inventory``), mounted at
+``/process/availability/v1``: "availability" names it in the registry, where the system
+inventory API already holds the name "inventory"."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ def create_api(clients: SystemClients, database: Database | None = None) -> Fast
         title="Availability process API",
         version="1.0.0",
         description=DESCRIPTION,
-        servers=[{"url": "/process/inventory/v1"}],
+        servers=[{"url": "/process/availability/v1"}],
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,

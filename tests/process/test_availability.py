@@ -14,7 +14,7 @@ from process_apis.inventory.geo import haversine_km
 from strata.http import in_process, layer_client
 from strata.settings import FaultSettings
 
-BASE = "/process/inventory/v1"
+BASE = "/process/availability/v1"
 SKU = "FUR-001-GRA"  # stocked in all four locations
 DOWNTOWN_SF = (37.7793, -122.4193)
 SAN_JOSE_AIRPORT = (37.3639, -121.9289)
