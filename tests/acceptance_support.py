@@ -13,9 +13,11 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -192,6 +194,7 @@ class GatewayClient:
 
     def __init__(self, base_url: str, admin_token: str) -> None:
         self.base_url = base_url
+        self.admin_token = admin_token
         self.http = httpx.Client(base_url=base_url, timeout=15)
         self._admin = {"Authorization": f"Bearer {admin_token}"}
 
@@ -273,6 +276,70 @@ def assert_problem(answer: httpx.Response, status_code: int, kind: str) -> dict[
     assert body["status"] == status_code
     assert body["type"].endswith(f"/{kind}"), body
     return body
+
+
+# --- probes -------------------------------------------------------------------------------
+
+
+def served_by(answer: httpx.Response) -> str:
+    """Which shipping instance answered a successful call (header and body agree)."""
+    assert answer.status_code == 200, answer.text
+    instance = answer.headers["x-served-by"]
+    assert answer.json()["served_by"] == instance
+    return instance
+
+
+def calls_until_steady(
+    gateway: GatewayClient, path: str, token: str, *, streak: int, patience: int = 5
+) -> list[tuple[int, str | None]]:
+    """GETs until ``streak`` successes in a row, at most ``patience`` calls more; returns
+    each call's status and instance."""
+    outcomes: list[tuple[int, str | None]] = []
+    in_a_row = 0
+    while in_a_row < streak and len(outcomes) < streak + patience:
+        answer = gateway.call("GET", path, token)
+        outcomes.append((answer.status_code, answer.headers.get("x-served-by")))
+        in_a_row = in_a_row + 1 if answer.status_code == 200 else 0
+    assert in_a_row == streak, f"no {streak} successes in a row: {outcomes}"
+    return outcomes
+
+
+class PageAssets(HTMLParser):
+    """Every URL a page loads: stylesheets, icons and scripts."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.feed(page)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        url = found.get("src") if tag == "script" else found.get("href") if tag == "link" else None
+        if url:
+            self.urls.append(url)
+
+
+class RouteWatch(threading.Thread):
+    """Polls a path without a token: 404 while no API is there, 401 once one is routed.
+    ``routed_at`` is the wall-clock time the route was first seen."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.unrouted_seen = threading.Event()
+        self.routed_at: float | None = None
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(timeout=5) as http:
+            while not self.stop.is_set():
+                answer = http.get(self.url)
+                if answer.status_code == 404:
+                    self.unrouted_seen.set()
+                elif answer.status_code == 401:
+                    self.routed_at = time.time()
+                    return
+                time.sleep(0.02)
 
 
 # --- PostgreSQL and Redis for scale-out ------------------------------------------------

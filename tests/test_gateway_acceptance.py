@@ -15,13 +15,11 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -29,22 +27,33 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from strata.app import Strata, create_strata
+from strata.app import create_strata
 from strata.db import Database
-from strata.http import in_process
 from strata.settings import load_settings
 from system_apis.demo import build_world
+from tests.acceptance_oauth import (
+    AUTHORIZE_URL,
+    ISSUER,
+    REVOKE_URL,
+    TOKEN_URL,
+    WEB_REDIRECT_URI,
+    InProcess,
+    login_request_id,
+)
 from tests.acceptance_support import (
     REDIS_URL,
-    ClientApp,
     GatewayClient,
+    PageAssets,
+    RouteWatch,
     ServiceProcess,
     admin_gateway,
     assert_problem,
+    calls_until_steady,
     create_postgres_database,
     delete_redis_keys,
     drop_postgres_database,
     ping_redis,
+    served_by,
     start_shipping,
     unavailable,
 )
@@ -55,7 +64,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from authlib.common.security import generate_token
     from authlib.integrations.base_client import OAuthError
-    from authlib.integrations.httpx_client import AsyncOAuth2Client
+    from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 SHIPPING = "/system/shipping/v1"
 # A small tier of our own, so the limit is reached in a few dozen calls: 30 reads at once,
@@ -69,6 +78,7 @@ SERVER_ENV = {
     "STRATA_OAUTH__PASSWORD_HASH_MEMORY_KIB": "64",
 }
 ROUTING_DEADLINE_SECONDS = 2.0
+DANA = ("dana", "dana-demo-password")  # a demo user, seeded with the demo data
 
 
 # --- one gateway process on SQLite, and the shipping service --------------------------------
@@ -123,13 +133,6 @@ def shipping_api(gateway: GatewayClient, east: ServiceProcess) -> dict[str, Any]
     )
 
 
-def _served_by(answer: httpx.Response) -> str:
-    assert answer.status_code == 200, answer.text
-    served_by = answer.headers["x-served-by"]
-    assert answer.json()["served_by"] == served_by
-    return served_by
-
-
 # --- 1. a new backend, registered and called with scopes ------------------------------------
 
 
@@ -145,7 +148,7 @@ def test_a_registered_backend_is_called_through_the_gateway_with_its_read_scope(
         "GET", f"{SHIPPING}/shipments", token, headers={"X-Request-ID": "acceptance-read-1"}
     )
 
-    assert _served_by(answer) == "east"
+    assert served_by(answer) == "east"
     assert answer.json()["items"] == []
     # The upstream got the caller's request id; the caller gets it back.
     assert answer.json()["request_id"] == "acceptance-read-1"
@@ -275,22 +278,10 @@ def test_the_catalogs_openapi_document_points_at_the_gateway_with_oauth2(
     operations = document["paths"]["/shipments"]
     assert operations["get"]["security"] == [{"strata_oauth2": ["shipping:read"]}]
     assert operations["post"]["security"] == [{"strata_oauth2": ["shipping:write"]}]
-    # The document's server list is the gateway's: following it reaches the API.
-    assert (document["servers"][0]["url"] + "/shipments").startswith(shipping_api["prefix"])
-
-
-class _Assets(HTMLParser):
-    """Every URL a page loads: stylesheets, icons and scripts."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        url = found.get("src") if tag == "script" else found.get("href") if tag == "link" else None
-        if url:
-            self.urls.append(url)
+    # Following the document's server URL reaches the API through the gateway.
+    token = gateway.token(gateway.create_client("shipping:read"), "shipping:read")
+    followed = gateway.call("GET", document["servers"][0]["url"] + "/shipments", token)
+    assert served_by(followed) == "east"
 
 
 def test_the_docs_page_is_served_from_local_assets(
@@ -301,8 +292,7 @@ def test_the_docs_page_is_served_from_local_assets(
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert '"url": "/apis/shipping/openapi.json"' in page.text
-    assets = _Assets()
-    assets.feed(page.text)
+    assets = PageAssets(page.text)
     assert len(assets.urls) >= 3
     kinds = set()
     for url in assets.urls:
@@ -329,51 +319,54 @@ def test_the_docs_page_can_get_a_token_for_the_apis_scopes(
     assert oauth["usePkceWithAuthorizationCodeGrant"] is True
     assert oauth["scopes"] == ["shipping:read", "shipping:write"]
 
-    # What Swagger UI's "Authorize" opens: the sign-in page, asking for the API's scopes.
-    sign_in = gateway.call(
-        "GET",
-        "/oauth/authorize",
-        params={
+    # What Swagger UI's "Authorize" does: sign in, come back with a code, trade it.
+    verifier = generate_token(48)
+    with httpx.Client(base_url=gateway.base_url) as browser:
+        sign_in = browser.get(
+            "/oauth/authorize",
+            params={
+                "client_id": oauth["clientId"],
+                "response_type": "code",
+                "scope": " ".join(oauth["scopes"]),
+                "code_challenge": create_s256_code_challenge(verifier),
+                "code_challenge_method": "S256",
+            },
+        )
+        assert sign_in.status_code == 200, sign_in.headers.get("location")
+        assert "shipping:read" in sign_in.text and "shipping:write" in sign_in.text
+        returned = browser.post(
+            "/oauth/authorize",
+            data={
+                "request_id": login_request_id(sign_in.text),
+                "username": DANA[0],
+                "password": DANA[1],
+                "decision": "allow",
+            },
+        )
+    assert returned.status_code == 303, returned.text
+    code = dict(parse_qsl(urlsplit(returned.headers["location"]).query))["code"]
+    issued = gateway.http.post(
+        "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
             "client_id": oauth["clientId"],
-            "response_type": "code",
-            "scope": " ".join(oauth["scopes"]),
-            "code_challenge": generate_token(43),
-            "code_challenge_method": "S256",
+            "code": code,
+            "code_verifier": verifier,
         },
     )
-    assert sign_in.status_code == 200, sign_in.headers.get("location")
-    assert "shipping:read" in sign_in.text and "shipping:write" in sign_in.text
+    assert issued.status_code == 200, issued.text
+    token = issued.json()["access_token"]
+    assert set(issued.json()["scope"].split()) == {"shipping:read", "shipping:write"}
+    assert served_by(gateway.call("GET", f"{SHIPPING}/shipments", token)) == "east"
 
 
 # --- 5. a registry change made by another process ---------------------------------------------
 
 
-class _RouteWatch(threading.Thread):
-    """Polls a path without a token: 404 while no API is there, 401 once one is routed."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(daemon=True)
-        self.url = url
-        self.unrouted_seen = threading.Event()
-        self.routed_at: float | None = None
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        with httpx.Client(timeout=5) as http:
-            while not self.stop.is_set():
-                answer = http.get(self.url)
-                if answer.status_code == 404:
-                    self.unrouted_seen.set()
-                elif answer.status_code == 401:
-                    self.routed_at = time.time()
-                    return
-                time.sleep(0.02)
-
-
 def test_an_api_registered_by_another_process_is_routed_within_two_seconds(
     server: Server, gateway: GatewayClient, east: ServiceProcess
 ) -> None:
-    watch = _RouteWatch(f"{server.base_url}/system/tracking/v1/shipments")
+    watch = RouteWatch(f"{server.base_url}/system/tracking/v1/shipments")
     watch.start()
     try:
         assert watch.unrouted_seen.wait(10)
@@ -405,7 +398,7 @@ def test_an_api_registered_by_another_process_is_routed_within_two_seconds(
     answer = gateway.call(
         "GET", "/system/tracking/v1/shipments", gateway.token(tracker, "tracking:read")
     )
-    assert _served_by(answer) == "east"
+    assert served_by(answer) == "east"
 
 
 # --- 4. two instances, then one dies -----------------------------------------------------------
@@ -425,13 +418,13 @@ def test_traffic_spreads_over_two_targets_and_survives_losing_one(
         token = gateway.token(reader, "shipping:read")
 
         spread = Counter(
-            _served_by(gateway.call("GET", f"{SHIPPING}/shipments", token)) for _ in range(20)
+            served_by(gateway.call("GET", f"{SHIPPING}/shipments", token)) for _ in range(20)
         )
         assert set(spread) == {"east", "west"}, spread
 
         west.kill()
         after = gateway.token(gateway.create_client("shipping:read"), "shipping:read")
-        outcomes = _calls_until_steady(gateway, f"{SHIPPING}/shipments", after, streak=20)
+        outcomes = calls_until_steady(gateway, f"{SHIPPING}/shipments", after, streak=20)
     finally:
         west.kill()
 
@@ -440,24 +433,17 @@ def test_traffic_spreads_over_two_targets_and_survives_losing_one(
     assert [served for _, served in outcomes[-20:]] == ["east"] * 20
 
 
-def _calls_until_steady(
-    gateway: GatewayClient, path: str, token: str, *, streak: int
-) -> list[tuple[int, str | None]]:
-    """Calls until ``streak`` successes in a row (giving up after a few more calls)."""
-    outcomes: list[tuple[int, str | None]] = []
-    in_a_row = 0
-    while in_a_row < streak and len(outcomes) < streak + 5:
-        answer = gateway.call("GET", path, token)
-        outcomes.append((answer.status_code, answer.headers.get("x-served-by")))
-        in_a_row = in_a_row + 1 if answer.status_code == 200 else 0
-    assert in_a_row == streak, f"no {streak} successes in a row: {outcomes}"
-    return outcomes
-
-
 # --- 6. two gateway processes on one PostgreSQL and one Redis ----------------------------------
 
 
 SHARED_READ_BURST = 10
+
+
+def scale_out(test: Callable[..., None]) -> Callable[..., None]:
+    """Marks a test that needs the PostgreSQL server and Redis (skipped without them,
+    unless services are required)."""
+    marked: Callable[..., None] = pytest.mark.postgres(pytest.mark.redis(test))
+    return marked
 
 
 @pytest.fixture(scope="module")
@@ -511,27 +497,28 @@ def pair(
         stop(first)
 
 
-@pytest.mark.postgres
-@pytest.mark.redis
-def test_two_processes_share_tokens_revocations_registry_and_rate_limits(
-    pair: tuple[Server, Server], east: ServiceProcess
-) -> None:
-    first, second = pair
-    one, two = admin_gateway(first), admin_gateway(second)
+@pytest.fixture(scope="module")
+def both(pair: tuple[Server, Server]) -> Iterator[tuple[GatewayClient, GatewayClient]]:
+    """An admin's gateway client for each of the two processes."""
+    one = admin_gateway(pair[0])
     try:
-        _tokens_from_one_are_accepted_by_the_other(one, two)
-        _a_revocation_at_one_reaches_the_other(one, two)
-        _an_api_registered_at_one_is_served_and_granted_by_the_other(one, two, east)
-        _together_they_allow_the_limit_not_twice_it(one, two)
+        two = GatewayClient(pair[1].base_url, one.admin_token)
+        try:
+            yield one, two
+        finally:
+            two.close()
     finally:
         one.close()
-        two.close()
 
 
 INVENTORY = "/system/inventory/v1/products?limit=1"
 
 
-def _tokens_from_one_are_accepted_by_the_other(one: GatewayClient, two: GatewayClient) -> None:
+@scale_out
+def test_a_token_issued_by_one_process_is_accepted_by_the_other(
+    both: tuple[GatewayClient, GatewayClient],
+) -> None:
+    one, two = both
     client = one.create_client("inventory:read")
     from_one = one.token(client, "inventory:read")
     from_two = two.token(client, "inventory:read")
@@ -539,7 +526,11 @@ def _tokens_from_one_are_accepted_by_the_other(one: GatewayClient, two: GatewayC
     assert one.call("GET", INVENTORY, from_two).status_code == 200
 
 
-def _a_revocation_at_one_reaches_the_other(one: GatewayClient, two: GatewayClient) -> None:
+@scale_out
+def test_a_token_revoked_at_one_process_is_refused_by_the_other_within_two_seconds(
+    both: tuple[GatewayClient, GatewayClient],
+) -> None:
+    one, two = both
     client = two.create_client("inventory:read")
     token = one.token(client, "inventory:read")
     assert two.call("GET", INVENTORY, token).status_code == 200  # verified, and cached there
@@ -556,9 +547,11 @@ def _a_revocation_at_one_reaches_the_other(one: GatewayClient, two: GatewayClien
     assert "revoked" in answer.headers["www-authenticate"]
 
 
-def _an_api_registered_at_one_is_served_and_granted_by_the_other(
-    one: GatewayClient, two: GatewayClient, east: ServiceProcess
+@scale_out
+def test_an_api_registered_at_one_process_is_routed_and_granted_by_the_other(
+    both: tuple[GatewayClient, GatewayClient], east: ServiceProcess
 ) -> None:
+    one, two = both
     one.register_api(
         name="parcels",
         layer="system",
@@ -575,10 +568,14 @@ def _an_api_registered_at_one_is_served_and_granted_by_the_other(
     # The other process learnt the new scopes too: it grants them and honours them.
     client = two.create_client("parcels:read")
     answer = two.call("GET", "/system/parcels/v1/shipments", two.token(client, "parcels:read"))
-    assert _served_by(answer) == "east"
+    assert served_by(answer) == "east"
 
 
-def _together_they_allow_the_limit_not_twice_it(one: GatewayClient, two: GatewayClient) -> None:
+@scale_out
+def test_two_processes_together_allow_the_rate_limit_not_twice_it(
+    both: tuple[GatewayClient, GatewayClient],
+) -> None:
+    one, two = both
     client = one.create_client("inventory:read", tier="trial")
     token = one.token(client, "inventory:read")
 
@@ -600,16 +597,8 @@ def _together_they_allow_the_limit_not_twice_it(one: GatewayClient, two: Gateway
 # --- 7. the OAuth2 flows on the assembled app, in process --------------------------------------
 
 
-ISSUER = "https://strata.test"
-TOKEN_URL = f"{ISSUER}/oauth/token"
-AUTHORIZE_URL = f"{ISSUER}/oauth/authorize"
-WEB_CLIENT_ID = "strata-web"
-WEB_REDIRECT_URI = f"{ISSUER}/app/callback"
-LOGIN_FORM_ID = re.compile(r'name="request_id" value="([^"]+)"')
-
-
 @pytest.fixture
-async def assembled(database: Database) -> AsyncIterator[Strata]:
+async def assembled(database: Database) -> AsyncIterator[InProcess]:
     """Every layer behind the gateway, started on the test database with the demo data."""
     settings = load_settings(
         redis_url=None,
@@ -624,40 +613,21 @@ async def assembled(database: Database) -> AsyncIterator[Strata]:
     strata = create_strata(settings, database)
     await strata.start()
     try:
-        yield strata
+        yield InProcess(strata)
     finally:
         await strata.stop()
 
 
-def _oauth_client(strata: Strata, **kwargs: Any) -> AsyncOAuth2Client:
-    return AsyncOAuth2Client(transport=in_process(strata.asgi), base_url=ISSUER, **kwargs)
-
-
-def _http(strata: Strata) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=in_process(strata.asgi), base_url=ISSUER)
-
-
-async def _confidential(strata: Strata, scopes: str) -> ClientApp:
-    client, secret = await strata.gateway.oauth.create_client("acceptance partner", scopes)
-    assert secret is not None
-    return ClientApp(client.id, secret)
-
-
-async def _introspect(strata: Strata, by: ClientApp, token: str) -> dict[str, Any]:
-    async with _oauth_client(strata, client_id=by.client_id, client_secret=by.client_secret) as s:
-        answer = await s.introspect_token(f"{ISSUER}/oauth/introspect", token=token)
-    assert answer.status_code == 200, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
-
-
 async def test_client_credentials_token_opens_the_api_until_revoked(
-    assembled: Strata,
+    assembled: InProcess,
 ) -> None:
-    partner = await _confidential(assembled, "crm:read inventory:read")
-    async with _oauth_client(
-        assembled, client_id=partner.client_id, client_secret=partner.client_secret
-    ) as session:
+    partner = await assembled.confidential("crm:read inventory:read")
+    async with (
+        assembled.oauth_client(
+            client_id=partner.client_id, client_secret=partner.client_secret
+        ) as session,
+        assembled.http() as http,
+    ):
         token = await session.fetch_token(
             TOKEN_URL, grant_type="client_credentials", scope="crm:read"
         )
@@ -665,62 +635,35 @@ async def test_client_credentials_token_opens_the_api_until_revoked(
         assert token["token_type"].lower() == "bearer"
         assert "refresh_token" not in token
 
-        async with _http(assembled) as http:
-            bearer = {"Authorization": f"Bearer {access}"}
-            customers = await http.get("/system/crm/v1/customers?limit=2", headers=bearer)
-            assert customers.status_code == 200, customers.text
-            assert len(customers.json()["items"]) == 2
-            # Granted crm:read only, not inventory:read.
-            stock = await http.get("/system/inventory/v1/products", headers=bearer)
-            assert_problem(stock, 403, "insufficient-scope")
+        bearer = {"Authorization": f"Bearer {access}"}
+        customers = await http.get("/system/crm/v1/customers?limit=2", headers=bearer)
+        assert customers.status_code == 200, customers.text
+        assert len(customers.json()["items"]) == 2
+        # Granted crm:read only, not inventory:read.
+        stock = await http.get("/system/inventory/v1/products", headers=bearer)
+        assert_problem(stock, 403, "insufficient-scope")
 
-            seen = await _introspect(assembled, partner, access)
-            assert seen["active"] is True
-            assert seen["client_id"] == partner.client_id
-            assert seen["scope"] == "crm:read"
+        seen = await assembled.introspect(partner, access)
+        assert seen["active"] is True
+        assert seen["client_id"] == partner.client_id
+        assert seen["scope"] == "crm:read"
 
-            revoked = await session.revoke_token(f"{ISSUER}/oauth/revoke", token=access)
-            assert revoked.status_code == 200
-            refused = await http.get("/system/crm/v1/customers", headers=bearer)
-            assert refused.status_code == 401
-            assert (await _introspect(assembled, partner, access)) == {"active": False}
-
-
-async def _sign_in_as_dana(strata: Strata, authorization_url: str) -> str:
-    """The user's browser: opens the sign-in page, submits it, returns where it was sent."""
-    async with _http(strata) as browser:
-        page = await browser.get(authorization_url)
-        assert page.status_code == 200, page.text
-        found = LOGIN_FORM_ID.search(page.text)
-        assert found, page.text
-        answer = await browser.post(
-            AUTHORIZE_URL,
-            data={
-                "request_id": found.group(1),
-                "username": "dana",
-                "password": "dana-demo-password",
-                "decision": "allow",
-            },
-        )
-    assert answer.status_code == 303, answer.text
-    return answer.headers["location"]
+        revoked = await session.revoke_token(REVOKE_URL, token=access)
+        assert revoked.status_code == 200
+        refused = await http.get("/system/crm/v1/customers", headers=bearer)
+        assert refused.status_code == 401
+        assert (await assembled.introspect(partner, access)) == {"active": False}
 
 
-async def test_a_user_signs_in_with_pkce_refreshes_and_revokes(assembled: Strata) -> None:
+async def test_a_user_signs_in_with_pkce_and_the_token_carries_their_customer(
+    assembled: InProcess,
+) -> None:
     dana_customer = build_world().customers[0].crm_id
-    introspector = await _confidential(assembled, "crm:read")
+    introspector = await assembled.confidential("crm:read")
     verifier = generate_token(48)
-    async with _oauth_client(
-        assembled,
-        client_id=WEB_CLIENT_ID,
-        token_endpoint_auth_method="none",
-        revocation_endpoint_auth_method="none",
-        redirect_uri=WEB_REDIRECT_URI,
-        code_challenge_method="S256",
-        scope="me:read inventory:read",
-    ) as web:
+    async with assembled.web_app("me:read inventory:read") as web, assembled.http() as http:
         url, state = web.create_authorization_url(AUTHORIZE_URL, code_verifier=verifier)
-        location = await _sign_in_as_dana(assembled, url)
+        location = await assembled.sign_in(url, *DANA)
         returned = dict(parse_qsl(urlsplit(location).query))
         assert location.startswith(WEB_REDIRECT_URI)
         assert returned["state"] == state and returned["iss"] == ISSUER
@@ -732,49 +675,63 @@ async def test_a_user_signs_in_with_pkce_refreshes_and_revokes(assembled: Strata
             )
         assert stolen.value.error == "invalid_grant"
 
-        location = await _sign_in_as_dana(
-            assembled, web.create_authorization_url(AUTHORIZE_URL, code_verifier=verifier)[0]
-        )
+        url, _ = web.create_authorization_url(AUTHORIZE_URL, code_verifier=verifier)
+        location = await assembled.sign_in(url, *DANA)
         token = await web.fetch_token(
             TOKEN_URL, authorization_response=location, code_verifier=verifier
         )
+
         assert set(token["scope"].split()) == {"me:read", "inventory:read"}
-        claims = await assembled.gateway.oauth.verifier.verify(f"Bearer {token['access_token']}")
+        claims = await assembled.strata.gateway.oauth.verifier.verify(
+            f"Bearer {token['access_token']}"
+        )
         assert claims.customer_id == dana_customer
-        seen = await _introspect(assembled, introspector, token["access_token"])
+        seen = await assembled.introspect(introspector, token["access_token"])
         assert seen["active"] is True
         assert seen["username"] == "dana" and seen["customer_id"] == dana_customer
+        bearer = {"Authorization": f"Bearer {token['access_token']}"}
+        products = await http.get("/system/inventory/v1/products?limit=1", headers=bearer)
+        assert products.status_code == 200, products.text
+        crm = await http.get("/system/crm/v1/customers", headers=bearer)
+        assert_problem(crm, 403, "insufficient-scope")
 
-        async with _http(assembled) as http:
-            bearer = {"Authorization": f"Bearer {token['access_token']}"}
-            products = await http.get("/system/inventory/v1/products?limit=1", headers=bearer)
-            assert products.status_code == 200, products.text
-            crm = await http.get("/system/crm/v1/customers", headers=bearer)
-            assert_problem(crm, 403, "insufficient-scope")
 
-            first_refresh = token["refresh_token"]
-            renewed = await web.refresh_token(TOKEN_URL, refresh_token=first_refresh)
-            assert renewed["refresh_token"] != first_refresh
-            assert renewed["access_token"] != token["access_token"]
-            renewed_claims = await assembled.gateway.oauth.verifier.verify(
-                f"Bearer {renewed['access_token']}"
-            )
-            assert renewed_claims.customer_id == dana_customer
+async def test_a_users_refresh_token_rotates_and_revoking_it_ends_the_grant(
+    assembled: InProcess,
+) -> None:
+    dana_customer = build_world().customers[0].crm_id
+    introspector = await assembled.confidential("crm:read")
+    verifier = generate_token(48)
+    async with assembled.web_app("me:read inventory:read") as web, assembled.http() as http:
+        url, _ = web.create_authorization_url(AUTHORIZE_URL, code_verifier=verifier)
+        location = await assembled.sign_in(url, *DANA)
+        token = await web.fetch_token(
+            TOKEN_URL, authorization_response=location, code_verifier=verifier
+        )
 
-            # Revoking the refresh token ends the grant: its access tokens stop working too.
-            revoked = await web.revoke_token(
-                f"{ISSUER}/oauth/revoke",
-                token=renewed["refresh_token"],
-                token_type_hint="refresh_token",
-            )
-            assert revoked.status_code == 200
-            refused = await http.get(
-                "/system/inventory/v1/products",
-                headers={"Authorization": f"Bearer {renewed['access_token']}"},
-            )
-            assert refused.status_code == 401
-            for dead in (renewed["access_token"], renewed["refresh_token"]):
-                assert (await _introspect(assembled, introspector, dead)) == {"active": False}
-            with pytest.raises(OAuthError) as reused:
-                await web.refresh_token(TOKEN_URL, refresh_token=renewed["refresh_token"])
-            assert reused.value.error == "invalid_grant"
+        renewed = await web.refresh_token(TOKEN_URL, refresh_token=token["refresh_token"])
+        assert renewed["refresh_token"] != token["refresh_token"]
+        assert renewed["access_token"] != token["access_token"]
+        claims = await assembled.strata.gateway.oauth.verifier.verify(
+            f"Bearer {renewed['access_token']}"
+        )
+        assert claims.customer_id == dana_customer
+        assert (await assembled.introspect(introspector, token["refresh_token"])) == {
+            "active": False
+        }
+
+        # Revoking the refresh token ends the grant: its access tokens stop working too.
+        revoked = await web.revoke_token(
+            REVOKE_URL, token=renewed["refresh_token"], token_type_hint="refresh_token"
+        )
+        assert revoked.status_code == 200
+        refused = await http.get(
+            "/system/inventory/v1/products",
+            headers={"Authorization": f"Bearer {renewed['access_token']}"},
+        )
+        assert refused.status_code == 401
+        for dead in (renewed["access_token"], renewed["refresh_token"]):
+            assert (await assembled.introspect(introspector, dead)) == {"active": False}
+        with pytest.raises(OAuthError) as reused:
+            await web.refresh_token(TOKEN_URL, refresh_token=renewed["refresh_token"])
+        assert reused.value.error == "invalid_grant"
