@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn
 
 import httpx
 import pytest
@@ -345,7 +345,7 @@ class RouteWatch(threading.Thread):
 # --- PostgreSQL and Redis for scale-out ------------------------------------------------
 
 
-def unavailable(message: str) -> None:
+def unavailable(message: str) -> NoReturn:
     """Fails (when services are required, as in CI) or skips, with the reason."""
     if REQUIRE_SERVICES:
         pytest.fail(message)
