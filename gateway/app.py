@@ -165,7 +165,7 @@ def create_gateway(
     app.include_router(create_catalog_router(registry, docs_client_id=DOCS_CLIENT_ID))
     app.include_router(
         create_gateway_docs_router(
-            oauth=DocsOAuth(client_id=DOCS_CLIENT_ID, scopes=["admin"]),
+            oauth=DocsOAuth(client_id=DOCS_CLIENT_ID),
         )
     )
     app.include_router(

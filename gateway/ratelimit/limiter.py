@@ -164,7 +164,10 @@ class RateLimiter:
 
 
 def compile_policies(settings: RateLimitSettings) -> PolicyTable:
-    """Every (api or None, tier, kind) → its policy, so a check is one dict lookup."""
+    """Every (api or None, tier, kind) → its policy, so a check is one dict lookup.
+
+    The key names the tier: an API registered with its own ``rate_tier`` counts a client's
+    calls in a bucket of that tier, never in the same bucket under a different limit."""
     prefix = settings.key_prefix
     table: PolicyTable = {}
     for tier_name, limits in settings.tiers.items():
@@ -174,7 +177,7 @@ def compile_policies(settings: RateLimitSettings) -> PolicyTable:
                 f"{tier_name}.{kind}",
                 kind,
                 rate,
-                f"{prefix}{kind}:*:",
+                f"{prefix}{kind}:t={quote(tier_name, safe='')}:",
             )
     for api, override in settings.apis.items():
         scope = f"{prefix}{{kind}}:api={quote(api, safe='')}:"

@@ -147,7 +147,9 @@ def test_policies_are_compiled_per_api_tier_and_kind() -> None:
     )
     table = compile_policies(settings)
 
-    assert table[(None, "free", "read")].key_prefix == "strata:rl:read:*:"
+    assert table[(None, "free", "read")].key_prefix == "strata:rl:read:t=free:"
+    # Two tiers never share a bucket: a route's own rate_tier counts apart from the client's.
+    assert table[(None, "premium", "read")].key_prefix != table[(None, "free", "read")].key_prefix
     assert table[("system/crm/v1", "free", "write")].key_prefix == (
         "strata:rl:write:api=system%2Fcrm%2Fv1:"
     )
