@@ -131,6 +131,18 @@ def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
     fields = []
     for error in errors:
         location = [str(part) for part in error.get("loc", ())]
+        if error.get("type") == "json_invalid":
+            # FastAPI puts the character offset where a field name would be.
+            reason = (error.get("ctx") or {}).get("error", "not valid JSON")
+            offset = location[1] if len(location) > 1 else "?"
+            fields.append(
+                {
+                    "field": "",
+                    "in": "body",
+                    "message": f"malformed JSON at character {offset}: {reason}",
+                }
+            )
+            continue
         fields.append(
             {
                 "field": ".".join(location[1:]) if len(location) > 1 else ".".join(location),

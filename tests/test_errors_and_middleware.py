@@ -66,7 +66,9 @@ async def test_malformed_json_is_a_clear_422() -> None:
         )
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM_JSON
-    assert "JSON" in response.json()["detail"]
+    body = response.json()
+    assert body["errors"][0]["field"] == ""
+    assert body["errors"][0]["message"].startswith("malformed JSON at character 14")
 
 
 async def test_unknown_id_and_unknown_route_are_404_problems() -> None:
