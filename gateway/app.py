@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.catalog.router import create_catalog_router
 from gateway.catalog.swagger import DocsOAuth, create_gateway_docs_router
+from gateway.guard import ScopeGuard
 from gateway.health import HealthChecks, create_health_router
 from gateway.oauth import Claims, OAuthServer, build_oauth
 from gateway.proxy import GatewayDataPath, ProxyMetrics, ProxySettings
@@ -177,7 +178,7 @@ def create_gateway(
     for router in extra_routers:
         app.include_router(router)
     for path, mounted in (extra_mounts or {}).items():
-        app.mount(path, mounted)
+        app.mount(path, ScopeGuard(mounted, oauth.verifier, ("admin",)))
 
     data_path = GatewayDataPath(
         routes,

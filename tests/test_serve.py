@@ -83,6 +83,26 @@ def test_unknown_id_is_a_problem_not_a_trace(server: Server, token: str) -> None
     assert response.headers["content-type"] == "application/problem+json"
 
 
+def test_backend_faults_need_an_admin_token_and_show_as_problems(
+    server: Server, token: str,
+) -> None:
+    faults_url = f"{server.base_url}/backends/erp/_admin/faults"
+    assert httpx.put(faults_url, json={"outage": True}).status_code == 401
+    assert httpx.put(faults_url, json={"outage": True},
+                     headers={"Authorization": f"Bearer {token}"}).status_code == 403
+    admin = {"Authorization": f"Bearer {server.token('admin')}"}
+    assert httpx.put(faults_url, json={"outage": True}, headers=admin).status_code == 200
+    try:
+        response = server.get("/system/erp/v1/orders", token, customer_id="001Dn0000000002IAA")
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["system"] == "erp"
+    finally:
+        assert httpx.delete(faults_url, headers=admin).status_code == 200
+    response = server.get("/system/erp/v1/orders", token, customer_id="001Dn0000000002IAA")
+    assert response.status_code == 200
+
+
 def test_restart_keeps_data_and_does_not_seed_again(tmp_path: Path) -> None:
     first = start_server(tmp_path)
     stop(first)
