@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -391,3 +392,21 @@ def delete_redis_keys(prefix: str) -> None:
             client.delete(*keys)
     finally:
         client.close()
+
+
+# Fixtures shared by the acceptance modules (a plugin of tests/conftest.py).
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("acceptance")
+
+
+@pytest.fixture(scope="module")
+def east(workdir: Path) -> Iterator[ServiceProcess]:
+    """The first instance of the shipping service."""
+    (service,) = start_shipping(workdir, "east")
+    try:
+        yield service
+    finally:
+        service.kill()

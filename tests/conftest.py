@@ -30,6 +30,9 @@ from strata.http import in_process, layer_client
 from strata.migrate import upgrade_database
 from strata.tables import metadata
 
+# The acceptance modules share their service fixtures (workdir, east).
+pytest_plugins = ("tests.acceptance_support",)
+
 POSTGRES_URL = os.environ.get(
     "STRATA_TEST_POSTGRES_URL",
     "postgresql+psycopg://postgres@127.0.0.1:5432/test",

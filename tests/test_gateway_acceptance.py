@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import time
 import warnings
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,21 +26,10 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from strata.app import create_strata
-from strata.db import Database
-from strata.settings import load_settings
-from system_apis.demo import build_world
 from tests.acceptance_oauth import (
-    AUTHORIZE_URL,
-    ISSUER,
-    REVOKE_URL,
-    TOKEN_URL,
-    WEB_REDIRECT_URI,
-    InProcess,
     login_request_id,
 )
 from tests.acceptance_support import (
-    REDIS_URL,
     GatewayClient,
     PageAssets,
     RouteWatch,
@@ -49,13 +37,8 @@ from tests.acceptance_support import (
     admin_gateway,
     assert_problem,
     calls_until_steady,
-    create_postgres_database,
-    delete_redis_keys,
-    drop_postgres_database,
-    ping_redis,
     served_by,
     start_shipping,
-    unavailable,
 )
 from tests.support_server import Server, start_server, stop
 
@@ -63,7 +46,6 @@ with warnings.catch_warnings():
     # authlib warns that plain httpx (rather than httpx2) is deprecated; httpx is what we use.
     warnings.simplefilter("ignore")
     from authlib.common.security import generate_token
-    from authlib.integrations.base_client import OAuthError
     from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 SHIPPING = "/system/shipping/v1"
@@ -82,21 +64,6 @@ DANA = ("dana", "dana-demo-password")  # a demo user, seeded with the demo data
 
 
 # --- one gateway process on SQLite, and the shipping service --------------------------------
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("acceptance")
-
-
-@pytest.fixture(scope="module")
-def east(workdir: Path) -> Iterator[ServiceProcess]:
-    """The first instance of the shipping service."""
-    (service,) = start_shipping(workdir, "east")
-    try:
-        yield service
-    finally:
-        service.kill()
 
 
 @pytest.fixture(scope="module")
@@ -431,307 +398,3 @@ def test_traffic_spreads_over_two_targets_and_survives_losing_one(
     failures = [status for status, _ in outcomes if status != 200]
     assert len(failures) <= 3, f"clients saw errors for too long: {outcomes}"
     assert [served for _, served in outcomes[-20:]] == ["east"] * 20
-
-
-# --- 6. two gateway processes on one PostgreSQL and one Redis ----------------------------------
-
-
-SHARED_READ_BURST = 10
-
-
-def scale_out(test: Callable[..., None]) -> Callable[..., None]:
-    """Marks a test that needs the PostgreSQL server and Redis (skipped without them,
-    unless services are required)."""
-    marked: Callable[..., None] = pytest.mark.postgres(pytest.mark.redis(test))
-    return marked
-
-
-@pytest.fixture(scope="module")
-def postgres_database() -> Iterator[str]:
-    try:
-        url = create_postgres_database()
-    except Exception as exc:
-        unavailable(f"PostgreSQL is not reachable: {exc}")
-    try:
-        yield url
-    finally:
-        drop_postgres_database(url)
-
-
-@pytest.fixture(scope="module")
-def redis_prefix() -> Iterator[str]:
-    try:
-        ping_redis()
-    except Exception as exc:
-        unavailable(f"Redis is not reachable: {exc}")
-    prefix = f"strata:rl:acceptance-{secrets.token_hex(4)}:"
-    try:
-        yield prefix
-    finally:
-        delete_redis_keys(prefix)
-
-
-@pytest.fixture(scope="module")
-def pair(
-    tmp_path_factory: pytest.TempPathFactory, postgres_database: str, redis_prefix: str
-) -> Iterator[tuple[Server, Server]]:
-    """Two `strata serve` processes behind one issuer, on one database and one Redis."""
-    directory = tmp_path_factory.mktemp("scale-out")
-    env = {
-        **SERVER_ENV,
-        "STRATA_DATABASE_URL": postgres_database,
-        "STRATA_REDIS_URL": REDIS_URL,
-        "STRATA_RATE_LIMITS__KEY_PREFIX": redis_prefix,
-        "STRATA_RATE_LIMITS__TIERS__TRIAL__READ": f"10/min burst {SHARED_READ_BURST}",
-        "STRATA_OAUTH__SECRET_KEY": secrets.token_urlsafe(32),
-    }
-    first = start_server(directory, env, name="first")
-    try:
-        # Started once the first has migrated and seeded the shared database.
-        second = start_server(directory, env, name="second")
-        try:
-            yield first, second
-        finally:
-            stop(second)
-    finally:
-        stop(first)
-
-
-@pytest.fixture(scope="module")
-def both(pair: tuple[Server, Server]) -> Iterator[tuple[GatewayClient, GatewayClient]]:
-    """An admin's gateway client for each of the two processes."""
-    one = admin_gateway(pair[0])
-    try:
-        two = GatewayClient(pair[1].base_url, one.admin_token)
-        try:
-            yield one, two
-        finally:
-            two.close()
-    finally:
-        one.close()
-
-
-INVENTORY = "/system/inventory/v1/products?limit=1"
-
-
-@scale_out
-def test_a_token_issued_by_one_process_is_accepted_by_the_other(
-    both: tuple[GatewayClient, GatewayClient],
-) -> None:
-    one, two = both
-    client = one.create_client("inventory:read")
-    from_one = one.token(client, "inventory:read")
-    from_two = two.token(client, "inventory:read")
-    assert two.call("GET", INVENTORY, from_one).status_code == 200
-    assert one.call("GET", INVENTORY, from_two).status_code == 200
-
-
-@scale_out
-def test_a_token_revoked_at_one_process_is_refused_by_the_other_within_two_seconds(
-    both: tuple[GatewayClient, GatewayClient],
-) -> None:
-    one, two = both
-    client = two.create_client("inventory:read")
-    token = one.token(client, "inventory:read")
-    assert two.call("GET", INVENTORY, token).status_code == 200  # verified, and cached there
-
-    one.revoke(client, token)
-    revoked_at = time.monotonic()
-    assert one.call("GET", INVENTORY, token).status_code == 401
-    while (answer := two.call("GET", INVENTORY, token)).status_code == 200:
-        assert time.monotonic() - revoked_at < ROUTING_DEADLINE_SECONDS + 0.5, (
-            "the other process still accepts the revoked token"
-        )
-        time.sleep(0.05)
-    assert answer.status_code == 401, answer.text
-    assert "revoked" in answer.headers["www-authenticate"]
-
-
-@scale_out
-def test_an_api_registered_at_one_process_is_routed_and_granted_by_the_other(
-    both: tuple[GatewayClient, GatewayClient], east: ServiceProcess
-) -> None:
-    one, two = both
-    one.register_api(
-        name="parcels",
-        layer="system",
-        version=1,
-        targets=[east.url],
-        openapi_url=f"{east.url}/openapi.json",
-        read_scope="parcels:read",
-        write_scope="parcels:write",
-    )
-    registered_at = time.monotonic()
-    while two.call("GET", "/system/parcels/v1/shipments").status_code == 404:
-        assert time.monotonic() - registered_at < ROUTING_DEADLINE_SECONDS
-        time.sleep(0.02)
-    # The other process learnt the new scopes too: it grants them and honours them.
-    client = two.create_client("parcels:read")
-    answer = two.call("GET", "/system/parcels/v1/shipments", two.token(client, "parcels:read"))
-    assert served_by(answer) == "east"
-
-
-@scale_out
-def test_two_processes_together_allow_the_rate_limit_not_twice_it(
-    both: tuple[GatewayClient, GatewayClient],
-) -> None:
-    one, two = both
-    client = one.create_client("inventory:read", tier="trial")
-    token = one.token(client, "inventory:read")
-
-    answers = [
-        (gateway.call("GET", INVENTORY, token), name)
-        for _ in range(SHARED_READ_BURST)
-        for gateway, name in ((one, "one"), (two, "two"))
-    ]
-
-    allowed = [answer for answer, _ in answers if answer.status_code == 200]
-    refused_by = {name for answer, name in answers if answer.status_code == 429}
-    assert SHARED_READ_BURST <= len(allowed) <= SHARED_READ_BURST + 1
-    assert refused_by == {"one", "two"}
-    # One bucket: each answer counts down from the other process's last one.
-    remaining = [int(answer.headers["ratelimit-remaining"]) for answer in allowed[:4]]
-    assert remaining == [SHARED_READ_BURST - 1 - n for n in range(4)]
-
-
-# --- 7. the OAuth2 flows on the assembled app, in process --------------------------------------
-
-
-@pytest.fixture
-async def assembled(database: Database) -> AsyncIterator[InProcess]:
-    """Every layer behind the gateway, started on the test database with the demo data."""
-    settings = load_settings(
-        redis_url=None,
-        seed_demo_data=True,
-        oauth={
-            "issuer": ISSUER,
-            "secret_key": "acceptance tests' key, long enough",
-            "password_hash_time_cost": 1,
-            "password_hash_memory_kib": 64,
-        },
-    )
-    strata = create_strata(settings, database)
-    await strata.start()
-    try:
-        yield InProcess(strata)
-    finally:
-        await strata.stop()
-
-
-async def test_client_credentials_token_opens_the_api_until_revoked(
-    assembled: InProcess,
-) -> None:
-    partner = await assembled.confidential("crm:read inventory:read")
-    async with (
-        assembled.oauth_client(
-            client_id=partner.client_id, client_secret=partner.client_secret
-        ) as session,
-        assembled.http() as http,
-    ):
-        token = await session.fetch_token(
-            TOKEN_URL, grant_type="client_credentials", scope="crm:read"
-        )
-        access = token["access_token"]
-        assert token["token_type"].lower() == "bearer"
-        assert "refresh_token" not in token
-
-        bearer = {"Authorization": f"Bearer {access}"}
-        customers = await http.get("/system/crm/v1/customers?limit=2", headers=bearer)
-        assert customers.status_code == 200, customers.text
-        assert len(customers.json()["items"]) == 2
-        # Granted crm:read only, not inventory:read.
-        stock = await http.get("/system/inventory/v1/products", headers=bearer)
-        assert_problem(stock, 403, "insufficient-scope")
-
-        seen = await assembled.introspect(partner, access)
-        assert seen["active"] is True
-        assert seen["client_id"] == partner.client_id
-        assert seen["scope"] == "crm:read"
-
-        revoked = await session.revoke_token(REVOKE_URL, token=access)
-        assert revoked.status_code == 200
-        refused = await http.get("/system/crm/v1/customers", headers=bearer)
-        assert refused.status_code == 401
-        assert (await assembled.introspect(partner, access)) == {"active": False}
-
-
-async def test_a_user_signs_in_with_pkce_and_the_token_carries_their_customer(
-    assembled: InProcess,
-) -> None:
-    dana_customer = build_world().customers[0].crm_id
-    introspector = await assembled.confidential("crm:read")
-    verifier = generate_token(48)
-    async with assembled.web_app("me:read inventory:read") as web, assembled.http() as http:
-        url, state = web.create_authorization_url(AUTHORIZE_URL, code_verifier=verifier)
-        location = await assembled.sign_in(url, *DANA)
-        returned = dict(parse_qsl(urlsplit(location).query))
-        assert location.startswith(WEB_REDIRECT_URI)
-        assert returned["state"] == state and returned["iss"] == ISSUER
-
-        # A code is useless without the verifier it was bound to.
-        with pytest.raises(OAuthError) as stolen:
-            await web.fetch_token(
-                TOKEN_URL, authorization_response=location, code_verifier=generate_token(48)
-            )
-        assert stolen.value.error == "invalid_grant"
-
-        url, _ = web.create_authorization_url(AUTHORIZE_URL, code_verifier=verifier)
-        location = await assembled.sign_in(url, *DANA)
-        token = await web.fetch_token(
-            TOKEN_URL, authorization_response=location, code_verifier=verifier
-        )
-
-        assert set(token["scope"].split()) == {"me:read", "inventory:read"}
-        claims = await assembled.strata.gateway.oauth.verifier.verify(
-            f"Bearer {token['access_token']}"
-        )
-        assert claims.customer_id == dana_customer
-        seen = await assembled.introspect(introspector, token["access_token"])
-        assert seen["active"] is True
-        assert seen["username"] == "dana" and seen["customer_id"] == dana_customer
-        bearer = {"Authorization": f"Bearer {token['access_token']}"}
-        products = await http.get("/system/inventory/v1/products?limit=1", headers=bearer)
-        assert products.status_code == 200, products.text
-        crm = await http.get("/system/crm/v1/customers", headers=bearer)
-        assert_problem(crm, 403, "insufficient-scope")
-
-
-async def test_a_users_refresh_token_rotates_and_revoking_it_ends_the_grant(
-    assembled: InProcess,
-) -> None:
-    dana_customer = build_world().customers[0].crm_id
-    introspector = await assembled.confidential("crm:read")
-    verifier = generate_token(48)
-    async with assembled.web_app("me:read inventory:read") as web, assembled.http() as http:
-        url, _ = web.create_authorization_url(AUTHORIZE_URL, code_verifier=verifier)
-        location = await assembled.sign_in(url, *DANA)
-        token = await web.fetch_token(
-            TOKEN_URL, authorization_response=location, code_verifier=verifier
-        )
-
-        renewed = await web.refresh_token(TOKEN_URL, refresh_token=token["refresh_token"])
-        assert renewed["refresh_token"] != token["refresh_token"]
-        assert renewed["access_token"] != token["access_token"]
-        claims = await assembled.strata.gateway.oauth.verifier.verify(
-            f"Bearer {renewed['access_token']}"
-        )
-        assert claims.customer_id == dana_customer
-        assert (await assembled.introspect(introspector, token["refresh_token"])) == {
-            "active": False
-        }
-
-        # Revoking the refresh token ends the grant: its access tokens stop working too.
-        revoked = await web.revoke_token(
-            REVOKE_URL, token=renewed["refresh_token"], token_type_hint="refresh_token"
-        )
-        assert revoked.status_code == 200
-        refused = await http.get(
-            "/system/inventory/v1/products",
-            headers={"Authorization": f"Bearer {renewed['access_token']}"},
-        )
-        assert refused.status_code == 401
-        for dead in (renewed["access_token"], renewed["refresh_token"]):
-            assert (await assembled.introspect(introspector, dead)) == {"active": False}
-        with pytest.raises(OAuthError) as reused:
-            await web.refresh_token(TOKEN_URL, refresh_token=renewed["refresh_token"])
-        assert reused.value.error == "invalid_grant"

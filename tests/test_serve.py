@@ -84,12 +84,17 @@ def test_unknown_id_is_a_problem_not_a_trace(server: Server, token: str) -> None
 
 
 def test_backend_faults_need_an_admin_token_and_show_as_problems(
-    server: Server, token: str,
+    server: Server,
+    token: str,
 ) -> None:
     faults_url = f"{server.base_url}/backends/erp/_admin/faults"
     assert httpx.put(faults_url, json={"outage": True}).status_code == 401
-    assert httpx.put(faults_url, json={"outage": True},
-                     headers={"Authorization": f"Bearer {token}"}).status_code == 403
+    assert (
+        httpx.put(
+            faults_url, json={"outage": True}, headers={"Authorization": f"Bearer {token}"}
+        ).status_code
+        == 403
+    )
     admin = {"Authorization": f"Bearer {server.token('admin')}"}
     assert httpx.put(faults_url, json={"outage": True}, headers=admin).status_code == 200
     try:
