@@ -106,9 +106,9 @@ def _oauth_token_check() -> tuple[Any, str, str]:
     from joserfc import jwt
     from joserfc.jwk import RSAKey
 
+    from gateway.app import token_checker
     from gateway.oauth import TokenVerifier
     from gateway.oauth.keysources import CachedKeySet
-    from gateway.proxy.headers import header
 
     key = RSAKey.generate_key(2048, parameters={"kid": "bench", "alg": "RS256", "use": "sig"})
     now = int(time.time())
@@ -130,25 +130,16 @@ def _oauth_token_check() -> tuple[Any, str, str]:
         return [key.as_dict(private=False)]
 
     verifier = TokenVerifier(CachedKeySet(load_keys), issuer=issuer, audience="strata")
-
-    async def authenticate(headers: Any) -> Any:
-        value = header(headers, b"authorization")
-        return await verifier.verify(value.decode("latin-1") if value is not None else None)
-
-    return authenticate, token, "token: gateway.oauth TokenVerifier (RS256, cached)"
+    # Wired exactly as the gateway wires it (gateway.app), so the numbers describe the product.
+    return token_checker(verifier), token, "token: gateway.oauth TokenVerifier (RS256, cached)"
 
 
 def rate_limit(registry: Any) -> tuple[Any, str]:
     try:
-        from gateway.ratelimit import (
-            RateLimitSettings,
-            build_limiter,
-            rate_limit_header_list,
-            refusal_response,
-        )
+        from gateway.app import rate_limit_hook
+        from gateway.ratelimit import RateLimitSettings, build_limiter
     except ImportError as exc:
         return stand_in_rate_limit(f"{exc.name} not importable")
-    from gateway.proxy import Verdict
 
     generous = "1000000/s burst 1000000"
     limiter = build_limiter(
@@ -158,26 +149,8 @@ def rate_limit(registry: Any) -> tuple[Any, str]:
         None,
         registry=registry,
     )
-
-    async def limit(caller: Any, route: Any, method: str) -> Any:
-        if isinstance(caller, str):
-            decision = await limiter.check(method, ip=caller, api=route.name)
-        else:
-            decision = await limiter.check(
-                method,
-                client_id=caller.client_id,
-                tier=route.rate_tier or caller.tier,
-                api=route.name,
-            )
-        if decision.allowed:
-            return Verdict(True, rate_limit_header_list(decision))
-
-        async def refusal(scope: Any, receive: Any, send: Any) -> None:
-            await refusal_response(decision, scope["path"])(scope, receive, send)
-
-        return Verdict(False, rate_limit_header_list(decision), refusal)
-
-    return limit, "rate limit: gateway.ratelimit RateLimiter (memory store)"
+    # Wired exactly as the gateway wires it (gateway.app), so the numbers describe the product.
+    return rate_limit_hook(limiter), "rate limit: gateway.ratelimit RateLimiter (memory store)"
 
 
 def static_upstream(port: int) -> None:

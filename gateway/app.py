@@ -21,10 +21,17 @@ from gateway.catalog.router import create_catalog_router
 from gateway.catalog.swagger import DocsOAuth, create_gateway_docs_router
 from gateway.guard import ScopeGuard
 from gateway.health import HealthChecks, create_health_router
-from gateway.oauth import Claims, OAuthServer, build_oauth
+from gateway.oauth import Claims, OAuthServer, TokenVerifier, build_oauth
 from gateway.proxy import GatewayDataPath, ProxyMetrics, ProxySettings
 from gateway.proxy.headers import header
-from gateway.proxy.hooks import Identity, LimitDecision, RawHeaders, Verdict
+from gateway.proxy.hooks import (
+    Authenticate,
+    Identity,
+    Limit,
+    LimitDecision,
+    RawHeaders,
+    Verdict,
+)
 from gateway.ratelimit import RateLimiter, build_limiter, rate_limit_header_list, refusal_response
 from gateway.registry.documents import DocumentLoader
 from gateway.registry.router import create_admin_router
@@ -91,23 +98,28 @@ class Gateway:
         await self.oauth.grant_docs_scopes(learned)
 
 
-def _token_checker(oauth: OAuthServer) -> Any:
-    verifier = oauth.verifier
+def token_checker(verifier: TokenVerifier) -> Authenticate:
+    """The data path's token check: the request's bearer token through ``verifier``."""
+    verify = verifier.verify
 
     async def authenticate(headers: RawHeaders) -> Identity:
         value = header(headers, b"authorization")
-        claims: Claims = await verifier.verify(value.decode("latin-1") if value else None)
+        claims: Claims = await verify(value.decode("latin-1") if value else None)
         return claims
 
     return authenticate
 
 
-def _rate_limit(limiter: RateLimiter) -> Any:
+def rate_limit_hook(limiter: RateLimiter) -> Limit:
+    """The data path's rate limit: a client by its id and tier (the route's own rate tier
+    first), an anonymous caller by its IP address."""
+    check = limiter.check
+
     async def limit(caller: Identity | str, route: ApiRoute, method: str) -> LimitDecision:
         if isinstance(caller, str):
-            decision = await limiter.check(method, ip=caller, api=route.name)
+            decision = await check(method, ip=caller, api=route.name)
         else:
-            decision = await limiter.check(
+            decision = await check(
                 method,
                 client_id=caller.client_id,
                 tier=route.rate_tier or caller.tier,
@@ -183,8 +195,8 @@ def create_gateway(
     data_path = GatewayDataPath(
         routes,
         BodySizeLimitMiddleware(app, settings.max_body_bytes),
-        authenticate=_token_checker(oauth),
-        limit=_rate_limit(limiter),
+        authenticate=token_checker(oauth.verifier),
+        limit=rate_limit_hook(limiter),
         metrics=ProxyMetrics(metrics_registry),
         inproc_apps=inproc_apps,
         settings=ProxySettings(max_body_bytes=settings.max_body_bytes),

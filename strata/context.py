@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 from contextvars import ContextVar
 
 _request_id: ContextVar[str | None] = ContextVar("strata_request_id", default=None)
@@ -17,19 +17,23 @@ def current_traceparent() -> str | None:
     return _traceparent.get()
 
 
+_NULL_TRACE_ID = "0" * 32
+
+
+# os.urandom is the CSPRNG behind ``secrets`` without its per-call wrappers; these run on
+# every request.
 def new_request_id() -> str:
-    return secrets.token_hex(16)
+    return os.urandom(16).hex()
 
 
 def new_traceparent(parent: str | None = None) -> str:
     """A W3C traceparent for this hop: same trace id as ``parent`` when valid, a new span id."""
-    trace_id = secrets.token_hex(16)
-    flags = "01"
     if parent:
         parts = parent.split("-")
-        if len(parts) == 4 and len(parts[1]) == 32 and parts[1] != "0" * 32:
-            trace_id, flags = parts[1], parts[3]
-    return f"00-{trace_id}-{secrets.token_hex(8)}-{flags}"
+        if len(parts) == 4 and len(parts[1]) == 32 and parts[1] != _NULL_TRACE_ID:
+            return f"00-{parts[1]}-{os.urandom(8).hex()}-{parts[3]}"
+    ids = os.urandom(24).hex()  # one call: a new trace id and the span id
+    return f"00-{ids[:32]}-{ids[32:]}-01"
 
 
 def bind(request_id: str | None, traceparent: str | None) -> tuple[object, object]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from contextvars import ContextVar
+from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -12,7 +14,8 @@ from strata import context
 from strata.errors import PROBLEM_JSON, problem_body
 
 REQUEST_ID_HEADER = b"x-request-id"
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_TRACEPARENT = b"traceparent"
+_SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -28,30 +31,54 @@ class RequestContextMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # structlog keeps each bound key in a ContextVar of its own; holding that variable
+        # makes binding and unbinding one set/reset each instead of a lookup by name.
+        self._log_request_id = _structlog_var("request_id")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = _header(scope, REQUEST_ID_HEADER)
-        request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else None
-        request_id = request_id or context.new_request_id()
-        traceparent = context.new_traceparent(_header(scope, b"traceparent"))
+        incoming: bytes | None = None
+        parent: bytes | None = None
+        for key, value in scope.get("headers", ()):
+            if key == REQUEST_ID_HEADER:
+                if incoming is None:
+                    incoming = value
+            elif key == _TRACEPARENT and parent is None:
+                parent = value
+        request_id = (
+            incoming.decode("latin-1")
+            if incoming and _SAFE_REQUEST_ID.match(incoming)
+            else context.new_request_id()
+        )
+        traceparent = context.new_traceparent(parent.decode("latin-1") if parent else None)
         tokens = context.bind(request_id, traceparent)
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        log_token = self._log_request_id.set(request_id)
+        echoed = (REQUEST_ID_HEADER, request_id.encode("latin-1"))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k != REQUEST_ID_HEADER]
-                headers.append((REQUEST_ID_HEADER, request_id.encode("latin-1")))
+                headers = [
+                    pair for pair in message.get("headers", ()) if pair[0] != REQUEST_ID_HEADER
+                ]
+                headers.append(echoed)
                 message["headers"] = headers
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            structlog.contextvars.unbind_contextvars("request_id")
+            self._log_request_id.reset(log_token)
             context.reset(tokens)
+
+
+def _structlog_var(key: str) -> ContextVar[Any]:
+    """The ContextVar structlog's ``bind_contextvars`` uses for ``key`` (created if new)."""
+    tokens = structlog.contextvars.bind_contextvars(**{key: None})
+    var: ContextVar[Any] = tokens[key].var
+    var.reset(tokens[key])
+    return var
 
 
 class BodySizeLimitMiddleware:

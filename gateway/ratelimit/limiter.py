@@ -30,6 +30,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import lru_cache
 from typing import get_args
 from urllib.parse import quote
 
@@ -50,6 +51,11 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 KINDS: tuple[Kind, ...] = get_args(Kind)
 PolicyTable = dict[tuple[str | None, str, Kind], Policy]
 
+_KIND_OF_METHOD: dict[str, Kind] = {
+    method: "read" if method in READ_METHODS else "write"
+    for method in ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
+}
+_MAX_CHOSEN = 4096
 _SAFE_ID = re.compile(r"[A-Za-z0-9._~-]{1,128}")
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
@@ -74,6 +80,8 @@ class RateLimiter:
         self._policies = compile_policies(settings)
         self._store_down_until: float | None = None
         self._unknown_tiers: set[str] = set()
+        self._chosen: dict[tuple[Kind, str | None, str | None, bool], Policy] = {}
+        self._memory_hit = store.hit_now if type(store) is MemoryStore else None
 
     async def check(
         self,
@@ -86,15 +94,31 @@ class RateLimiter:
     ) -> Decision:
         """Counts this request and decides. ``client_id`` None means anonymous, limited by
         ``ip``; ``api`` is the gateway's id of the API called (for per-API overrides)."""
-        kind: Kind = "read" if method.upper() in READ_METHODS else "write"
-        policy = self.policy(kind, tier=tier, api=api, anonymous=client_id is None)
+        kind = _KIND_OF_METHOD.get(method) or _kind(method)
+        anonymous = client_id is None
+        policy = self._chosen.get((kind, tier, api, anonymous))
+        if policy is None:
+            policy = self._choose(kind, tier, api, anonymous)
         if client_id is not None:
             identity = client_identity(client_id)
         else:
             identity = ip_identity(ip, self.settings.ipv6_prefix_length)
-        decision = await self._decide(policy.key_prefix + identity, policy)
+        key = policy.key_prefix + identity
+        if self._store_down_until is None and self._memory_hit is not None:
+            decision = self._memory_hit(key, policy)  # no await: nothing to wait for
+        else:
+            decision = await self._decide(key, policy)
         (self.metrics.allowed if decision.allowed else self.metrics.refused).inc()
         return decision
+
+    def _choose(self, kind: Kind, tier: str | None, api: str | None, anonymous: bool) -> Policy:
+        # Requests name few distinct (tier, API) pairs, so the choice is made once per pair;
+        # the bound only matters against a flood of made-up names.
+        if len(self._chosen) >= _MAX_CHOSEN:
+            self._chosen.clear()
+        policy = self.policy(kind, tier=tier, api=api, anonymous=anonymous)
+        self._chosen[(kind, tier, api, anonymous)] = policy
+        return policy
 
     def policy(
         self,
@@ -195,8 +219,14 @@ def compile_policies(settings: RateLimitSettings) -> PolicyTable:
     return table
 
 
+def _kind(method: str) -> Kind:
+    return "read" if method.upper() in READ_METHODS else "write"
+
+
+@lru_cache(maxsize=65536)
 def client_identity(client_id: str) -> str:
-    """The key part for a client; odd or long ids are hashed so keys stay short and unambiguous."""
+    """The key part for a client; odd or long ids are hashed so keys stay short and unambiguous.
+    Cached: the same few clients call again and again."""
     if _SAFE_ID.fullmatch(client_id):
         return "c:" + client_id
     return "c#" + hashlib.sha256(client_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -80,11 +80,7 @@ def decision(
     reset_us: int,
     retry_us: int,
 ) -> Decision:
+    # Positional: this runs on every request.
     return Decision(
-        allowed=allowed,
-        limit=policy.burst,
-        remaining=remaining,
-        reset=reset_us / MICROSECONDS,
-        retry_after=retry_us / MICROSECONDS,
-        policy=policy,
+        allowed, policy.burst, remaining, reset_us / MICROSECONDS, retry_us / MICROSECONDS, policy
     )

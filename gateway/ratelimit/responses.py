@@ -8,6 +8,7 @@ older clients read. Seconds are rounded up, so a client that waits as told is ne
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -44,12 +45,42 @@ def rate_limit_headers(decision: Decision) -> dict[str, str]:
     return headers
 
 
+_LIMIT = b"ratelimit-limit"
+_REMAINING = b"ratelimit-remaining"
+_RESET = b"ratelimit-reset"
+_POLICY = b"ratelimit-policy"
+_X_LIMIT = b"x-ratelimit-limit"
+_X_REMAINING = b"x-ratelimit-remaining"
+_X_RESET = b"x-ratelimit-reset"
+_RETRY_AFTER = b"retry-after"
+
+
+@lru_cache(maxsize=1024)
+def _limit_values(limit: int, window_seconds: int) -> tuple[bytes, bytes]:
+    # Limit and policy only change with the policy: encoded once, not on every request.
+    encoded = str(limit).encode("latin-1")
+    return encoded, b"%s;w=%d" % (encoded, window_seconds)
+
+
 def rate_limit_header_list(decision: Decision) -> list[tuple[bytes, bytes]]:
-    """The same headers as raw ASGI header pairs (lower-case names), for pure ASGI code."""
-    return [
-        (name.lower().encode("latin-1"), value.encode("latin-1"))
-        for name, value in rate_limit_headers(decision).items()
+    """The same headers as raw ASGI header pairs (lower-case names), for pure ASGI code.
+
+    Built directly as bytes: it runs on every proxied request."""
+    limit, policy = _limit_values(decision.limit, _seconds(decision.policy.window_seconds))
+    remaining = b"%d" % decision.remaining
+    reset = b"%d" % _seconds(decision.reset)
+    headers = [
+        (_LIMIT, limit),
+        (_REMAINING, remaining),
+        (_RESET, reset),
+        (_POLICY, policy),
+        (_X_LIMIT, limit),
+        (_X_REMAINING, remaining),
+        (_X_RESET, reset),
     ]
+    if not decision.allowed:
+        headers.append((_RETRY_AFTER, b"%d" % retry_after_seconds(decision)))
+    return headers
 
 
 def refusal_problem(decision: Decision) -> Problem:
