@@ -169,16 +169,30 @@ class TokenVerifier:
         required_scopes: Iterable[str] = (),
     ) -> Claims:
         """Checks an ``Authorization`` header value; the plain entry point for ASGI code."""
-        return await self.verify_token(bearer_token(authorization), required_scopes)
+        token = bearer_token(authorization)
+        # A cache hit is settled here, without a second coroutine: this runs on every request.
+        claims = self._cached(token)
+        if claims is None:
+            claims = await self._verified(token)
+        else:
+            self.cache_hits += 1
+        return self._admitted(claims, required_scopes)
 
     async def verify_token(self, token: str, required_scopes: Iterable[str] = ()) -> Claims:
         claims = self._cached(token)
         if claims is None:
-            self.cache_misses += 1
-            claims = await self.decode(token)
-            self._remember(token, claims)
+            claims = await self._verified(token)
         else:
             self.cache_hits += 1
+        return self._admitted(claims, required_scopes)
+
+    async def _verified(self, token: str) -> Claims:
+        self.cache_misses += 1
+        claims = await self.decode(token)
+        self._remember(token, claims)
+        return claims
+
+    def _admitted(self, claims: Claims, required_scopes: Iterable[str]) -> Claims:
         if self.revocations is not None and self.revocations.is_revoked(claims.jti):
             raise InvalidToken("the access token was revoked")
         required = tuple(required_scopes)
