@@ -123,29 +123,3 @@ async def availability_of(
         location_id=location_id,
         authorization=authorization,
     )
-
-
-@router.get(
-    "",
-    summary="Availability of a SKU (query form)",
-    description=DESCRIPTION,
-    response_model=Availability,
-    responses=RESPONSES,
-)
-async def availability_query(
-    sku: Annotated[str, Query(pattern=SKU_PATTERN, examples=["FUR-001-GRA"])],
-    service: Service,
-    lat: Latitude = None,
-    lon: Longitude = None,
-    location_id: FromLocation = None,
-    quantity: Quantity = 1,
-    authorization: Authorization = None,
-) -> Availability:
-    return await service.availability(
-        sku,
-        quantity=quantity,
-        lat=lat,
-        lon=lon,
-        location_id=location_id,
-        authorization=authorization,
-    )

@@ -64,8 +64,8 @@ async def test_the_nearest_skips_stores_without_enough(
     await set_available(stack, SKU, locations["SJC-1"], 0)
 
     response = await availability.get(
-        f"{BASE}/availability",
-        params={"sku": SKU, "lat": SAN_JOSE_AIRPORT[0], "lon": SAN_JOSE_AIRPORT[1]},
+        f"{BASE}/availability/{SKU}",
+        params={"lat": SAN_JOSE_AIRPORT[0], "lon": SAN_JOSE_AIRPORT[1]},
     )
 
     body = response.json()
