@@ -196,11 +196,16 @@ class Drive:
             await write.set_step(position, output=output)
 
     async def _attempt_failed(
-        self, step: Step, attempt: int, error: StepError, started: float
+        self,
+        step: Step,
+        attempt: int,
+        error: StepError,
+        started: float,
+        event: str = "attempt_failed",
     ) -> None:
         async with self.store.fenced(self.flow_id, self.token) as write:
             write.event(
-                "attempt_failed",
+                event,
                 step=step.name,
                 attempt=attempt,
                 duration_ms=_elapsed_ms(started),
@@ -326,14 +331,7 @@ class Drive:
     async def _compensation_attempt_failed(
         self, step: Step, attempt: int, error: StepError, started: float
     ) -> None:
-        async with self.store.fenced(self.flow_id, self.token) as write:
-            write.event(
-                "compensation_attempt_failed",
-                step=step.name,
-                attempt=attempt,
-                duration_ms=_elapsed_ms(started),
-                detail=error.describe(),
-            )
+        await self._attempt_failed(step, attempt, error, started, "compensation_attempt_failed")
 
     async def _compensated(
         self,
