@@ -55,29 +55,36 @@ _X_RESET = b"x-ratelimit-reset"
 _RETRY_AFTER = b"retry-after"
 
 
+Pair = tuple[bytes, bytes]
+
+
+# The header pairs are built once per value and reused: limit and policy only change with
+# the policy, and remaining and reset take few distinct values, so a request's headers cost
+# three cache look-ups instead of seven new pairs (fewer allocations, fewer collections).
 @lru_cache(maxsize=1024)
-def _limit_values(limit: int, window_seconds: int) -> tuple[bytes, bytes]:
-    # Limit and policy only change with the policy: encoded once, not on every request.
+def _limit_pairs(limit: int, window_seconds: int) -> tuple[Pair, Pair, Pair]:
     encoded = str(limit).encode("latin-1")
-    return encoded, b"%s;w=%d" % (encoded, window_seconds)
+    return (_LIMIT, encoded), (_POLICY, b"%s;w=%d" % (encoded, window_seconds)), (_X_LIMIT, encoded)
+
+
+@lru_cache(maxsize=4096)
+def _remaining_pairs(remaining: int) -> tuple[Pair, Pair]:
+    encoded = b"%d" % remaining
+    return (_REMAINING, encoded), (_X_REMAINING, encoded)
+
+
+@lru_cache(maxsize=4096)
+def _reset_pairs(seconds: int) -> tuple[Pair, Pair]:
+    encoded = b"%d" % seconds
+    return (_RESET, encoded), (_X_RESET, encoded)
 
 
 def rate_limit_header_list(decision: Decision) -> list[tuple[bytes, bytes]]:
-    """The same headers as raw ASGI header pairs (lower-case names), for pure ASGI code.
-
-    Built directly as bytes: it runs on every proxied request."""
-    limit, policy = _limit_values(decision.limit, _seconds(decision.policy.window_seconds))
-    remaining = b"%d" % decision.remaining
-    reset = b"%d" % _seconds(decision.reset)
-    headers = [
-        (_LIMIT, limit),
-        (_REMAINING, remaining),
-        (_RESET, reset),
-        (_POLICY, policy),
-        (_X_LIMIT, limit),
-        (_X_REMAINING, remaining),
-        (_X_RESET, reset),
-    ]
+    """The same headers as raw ASGI header pairs (lower-case names), for pure ASGI code."""
+    limit, policy, x_limit = _limit_pairs(decision.limit, _seconds(decision.policy.window_seconds))
+    remaining, x_remaining = _remaining_pairs(decision.remaining)
+    reset, x_reset = _reset_pairs(_seconds(decision.reset))
+    headers = [limit, remaining, reset, policy, x_limit, x_remaining, x_reset]
     if not decision.allowed:
         headers.append((_RETRY_AFTER, b"%d" % retry_after_seconds(decision)))
     return headers
