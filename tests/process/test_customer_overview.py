@@ -20,7 +20,8 @@ BASE = "/process/customers/v1"
 @pytest.fixture
 async def customers(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     root = FastAPI()
-    root.mount(BASE, create_api(stack.clients, stack.database, part_timeout_seconds=0.5))
+    # A deadline that a healthy system meets even on a loaded CI machine.
+    root.mount(BASE, create_api(stack.clients, stack.database, part_timeout_seconds=2.0))
     async with layer_client("http://process.test", in_process(root)) as client:
         yield client
 
@@ -79,6 +80,7 @@ async def test_a_new_order_shows_up_with_its_invoice_balance_and_activity(
 
     after = (await customers.get(f"{BASE}/customers/{customer_id}/overview")).json()
 
+    assert before["degraded"] == [] and after["degraded"] == []
     assert after["order_count"] == before["order_count"] + 1
     assert after["orders"][0]["id"] == order["sales_order"]["id"]
     assert after["invoices"][0]["id"] == order["invoice"]["id"]
@@ -124,7 +126,7 @@ async def test_a_slow_system_is_left_out_at_the_deadline(
     stack: Stack, customers: httpx.AsyncClient
 ) -> None:
     customer_id = a_customer_with_history(stack)
-    stack.faults["crm"].set(FaultSettings(latency_ms=3000))
+    stack.faults["crm"].set(FaultSettings(latency_ms=6000))
 
     response = await customers.get(f"{BASE}/customers/{customer_id}/overview")
 
