@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from contextvars import ContextVar
 
 _request_id: ContextVar[str | None] = ContextVar("strata_request_id", default=None)
@@ -18,6 +19,7 @@ def current_traceparent() -> str | None:
 
 
 _NULL_TRACE_ID = "0" * 32
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})")
 
 
 # os.urandom is the CSPRNG behind ``secrets`` without its per-call wrappers; these run on
@@ -28,10 +30,9 @@ def new_request_id() -> str:
 
 def new_traceparent(parent: str | None = None) -> str:
     """A W3C traceparent for this hop: same trace id as ``parent`` when valid, a new span id."""
-    if parent:
-        parts = parent.split("-")
-        if len(parts) == 4 and len(parts[1]) == 32 and parts[1] != _NULL_TRACE_ID:
-            return f"00-{parts[1]}-{os.urandom(8).hex()}-{parts[3]}"
+    valid = _TRACEPARENT.fullmatch(parent) if parent else None
+    if valid and valid[1] != _NULL_TRACE_ID:
+        return f"00-{valid[1]}-{os.urandom(8).hex()}-{valid[2]}"
     ids = os.urandom(24).hex()  # one call: a new trace id and the span id
     return f"00-{ids[:32]}-{ids[32:]}-01"
 

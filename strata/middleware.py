@@ -15,7 +15,7 @@ from strata.errors import PROBLEM_JSON, problem_body
 
 REQUEST_ID_HEADER = b"x-request-id"
 _TRACEPARENT = b"traceparent"
-_SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+_SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -49,7 +49,7 @@ class RequestContextMiddleware:
                 parent = value
         request_id = (
             incoming.decode("latin-1")
-            if incoming and _SAFE_REQUEST_ID.match(incoming)
+            if incoming and _SAFE_REQUEST_ID.fullmatch(incoming)
             else context.new_request_id()
         )
         traceparent = context.new_traceparent(parent.decode("latin-1") if parent else None)

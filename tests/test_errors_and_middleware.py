@@ -109,6 +109,15 @@ async def test_traceparent_keeps_the_trace_and_makes_a_new_span() -> None:
     assert span_id != "00f067aa0ba902b7"
 
 
+async def test_a_malformed_traceparent_starts_a_new_trace() -> None:
+    forged = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01<script>"
+    async with client(inline_app()) as http:
+        response = await http.get("/context", headers={"traceparent": forged})
+    version, trace_id, span_id, flags = response.json()["traceparent"].split("-")
+    assert trace_id != "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert (version, flags, len(trace_id), len(span_id)) == ("00", "01", 32, 16)
+
+
 async def test_declared_oversized_body_is_refused_with_413() -> None:
     async with client(inline_app(max_body=2048)) as http:
         response = await http.post("/widgets", json={"name": "x" * 5000, "size": 1})
