@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+import redis
 import stamina
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -37,6 +38,7 @@ POSTGRES_URL = os.environ.get(
     "STRATA_TEST_POSTGRES_URL",
     "postgresql+psycopg://postgres@127.0.0.1:5432/test",
 )
+REDIS_URL = os.environ.get("STRATA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUIRE_SERVICES = os.environ.get("STRATA_TEST_REQUIRE_SERVICES") == "1"
 T = TypeVar("T")
 
@@ -108,6 +110,24 @@ def postgres_url() -> Iterator[str]:
         pytest.skip(message + " (set STRATA_TEST_REQUIRE_SERVICES=1 to fail instead)")
     yield url
     _run_in_own_loop(_drop_postgres_database(url))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server named by ``STRATA_TEST_REDIS_URL``, checked once; unreachable, its tests
+    are skipped with the reason (or fail, with ``STRATA_TEST_REQUIRE_SERVICES=1``)."""
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except (redis.RedisError, OSError, ValueError) as exc:
+        message = f"Redis is not reachable at {REDIS_URL}: {exc}"
+        if REQUIRE_SERVICES:
+            pytest.fail(message)
+        pytest.skip(message + " (set STRATA_TEST_REQUIRE_SERVICES=1 to fail instead)")
+    return REDIS_URL
 
 
 async def _truncate_all(database: Database) -> None:

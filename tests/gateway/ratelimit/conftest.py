@@ -8,7 +8,6 @@ them fail instead.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,14 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from redis.asyncio import Redis
 
 from gateway.ratelimit import MemoryStore, RateLimiter, RateLimitSettings, RedisStore, Store
-
-REDIS_URL = os.environ.get("STRATA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-REQUIRE_SERVICES = os.environ.get("STRATA_TEST_REQUIRE_SERVICES") == "1"
-
 
 HERE = Path(__file__).parent
 
@@ -63,22 +57,6 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.elapsed += seconds
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    try:
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
-        try:
-            client.ping()
-        finally:
-            client.close()
-    except (redis.RedisError, OSError, ValueError) as exc:
-        message = f"Redis is not reachable at {REDIS_URL}: {exc}"
-        if REQUIRE_SERVICES:
-            pytest.fail(message)
-        pytest.skip(message + " (set STRATA_TEST_REQUIRE_SERVICES=1 to fail instead)")
-    return REDIS_URL
 
 
 @pytest.fixture

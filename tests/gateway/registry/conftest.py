@@ -8,12 +8,10 @@ unreachable the Redis cases are skipped with the reason, unless
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import httpx
 import pytest
-import redis
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
@@ -21,9 +19,6 @@ from gateway.registry.documents import DocumentLoader
 from gateway.registry.schemas import ApiRegistration
 from gateway.registry.service import RegistryService
 from strata.db import Database
-
-REDIS_URL = os.environ.get("STRATA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-REQUIRE_SERVICES = os.environ.get("STRATA_TEST_REQUIRE_SERVICES") == "1"
 
 
 def openapi_document(title: str = "Orders", version: str = "3.1.0") -> dict[str, Any]:
@@ -96,22 +91,6 @@ def fetch_transport() -> httpx.AsyncBaseTransport:
 @pytest.fixture
 def service(database: Database, fetch_transport: httpx.AsyncBaseTransport) -> RegistryService:
     return RegistryService(database, DocumentLoader(fetch_transport, max_bytes=20_000))
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    try:
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
-        try:
-            client.ping()
-        finally:
-            client.close()
-    except (redis.RedisError, OSError, ValueError) as exc:
-        message = f"Redis is not reachable at {REDIS_URL}: {exc}"
-        if REQUIRE_SERVICES:
-            pytest.fail(message)
-        pytest.skip(message + " (set STRATA_TEST_REQUIRE_SERVICES=1 to fail instead)")
-    return REDIS_URL
 
 
 @pytest.fixture
