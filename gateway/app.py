@@ -89,12 +89,7 @@ class Gateway:
         # Scopes named by registered APIs become grantable, so an integrator's new API can be
         # called with a token (and tried out from its docs page) the moment it is routed,
         # whichever process registered it.
-        learned = []
-        for route in table.routes:
-            for scope in (route.read_scope, route.write_scope):
-                if scope and scope not in self.oauth.vocabulary:
-                    self.oauth.vocabulary.add(scope, f"Access to the {route.name} API")
-                    learned.append(scope)
+        learned = self.oauth.vocabulary.learn_api_scopes(table.routes)
         await self.oauth.grant_docs_scopes(learned)
 
 

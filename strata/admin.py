@@ -29,10 +29,7 @@ async def _migrated_database(settings: Settings) -> AsyncIterator[Database]:
 async def scope_vocabulary(database: Database) -> ScopeVocabulary:
     """The built-in scopes plus every scope a registered API asks for."""
     vocabulary = ScopeVocabulary()
-    for api in await RegistryService(database).list():
-        for scope in (api.read_scope, api.write_scope):
-            if scope and scope not in vocabulary:
-                vocabulary.add(scope, f"Access to the {api.name} API")
+    vocabulary.learn_api_scopes(await RegistryService(database).list())
     return vocabulary
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import Protocol
 
 # RFC 6749 allows more characters; this keeps scopes readable in headers, logs and docs.
 SCOPE_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]{0,40}(:[a-z0-9_.-]{1,40}){0,3}$")
@@ -66,3 +67,26 @@ class ScopeVocabulary:
 
     def unknown(self, scopes: Iterable[str]) -> list[str]:
         return [scope for scope in scopes if scope not in self._scopes]
+
+    def learn_api_scopes(self, apis: Iterable[ScopedApi]) -> list[str]:
+        """Adds the scopes registered APIs ask for; returns the ones that were new."""
+        learned = []
+        for api in apis:
+            for scope in (api.read_scope, api.write_scope):
+                if scope and scope not in self._scopes:
+                    self.add(scope, f"Access to the {api.name} API")
+                    learned.append(scope)
+        return learned
+
+
+class ScopedApi(Protocol):
+    """What the vocabulary needs of a registered API (a route or a registry entry)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def read_scope(self) -> str | None: ...
+
+    @property
+    def write_scope(self) -> str | None: ...
