@@ -143,9 +143,12 @@ def create_gateway(
     extra_mounts: Mapping[str, ASGIApp] | None = None,
     document_loader: DocumentLoader | None = None,
     lifespan: Any = None,
+    oauth: OAuthServer | None = None,
 ) -> Gateway:
+    """The gateway; ``oauth`` is passed in when the layers behind it need its token verifier
+    before the gateway exists (the experience APIs check user tokens themselves)."""
     metrics_registry = CollectorRegistry()
-    oauth = build_oauth(database, settings.oauth)
+    oauth = oauth or build_oauth(database, settings.oauth)
     limiter = build_limiter(settings.rate_limits, settings.redis_url, registry=metrics_registry)
     registry = RegistryService(database, document_loader)
     routes = RouteTableHolder()
