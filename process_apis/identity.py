@@ -4,7 +4,7 @@ The process layer sits behind the gateway, which verifies every bearer token bef
 request gets here (and the layers below verify it again). A :class:`CallerResolver` turns the
 ``Authorization`` header into a stable caller key; the assembly passes one backed by the
 gateway's token verifier. Without one, :func:`claims_caller` reads the token's ``client_id``
-(or ``sub``) claim without checking the signature, which is only sound behind a gateway that
+and ``sub`` claims without checking the signature, which is only sound behind a gateway that
 checked it.
 """
 
@@ -44,10 +44,15 @@ def _unverified_claims(token: str) -> dict[str, Any] | None:
 
 
 def caller_key_from_claims(claims: dict[str, Any]) -> str | None:
-    for claim in ("client_id", "sub"):
-        value = claims.get(claim)
-        if isinstance(value, str) and value:
-            return f"client:{value[:180]}"
+    """``client:<client_id>`` for a client acting for itself; ``user:<client_id>:<sub>`` for
+    a user's token, so two users of one app never share (and replay) each other's keys."""
+    client_id, subject = claims.get("client_id"), claims.get("sub")
+    client_id = client_id if isinstance(client_id, str) and client_id else None
+    subject = subject if isinstance(subject, str) and subject else None
+    if client_id and subject and subject != client_id:
+        return f"user:{client_id[:90]}:{subject[:100]}"
+    if client_id or subject:
+        return f"client:{(client_id or subject or '')[:180]}"
     return None
 
 

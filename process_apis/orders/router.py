@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Request
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from process_apis.flows import FlowTrace
-from process_apis.orders.schemas import ORDER_REQUEST_EXAMPLE, Order, OrderRequest, PaymentRequest
+from process_apis.orders.schemas import (
+    CUSTOMER_ID_PATTERN,
+    ORDER_REQUEST_EXAMPLE,
+    Order,
+    OrderRequest,
+    PaymentRequest,
+)
 from process_apis.orders.service import Answer, OrdersService
 from strata.errors import PROBLEM_JSON, problem_responses
+from system_apis.canonical import Page
 
 UPSTREAM_FAILURES = (502, 503, 504)
 
@@ -162,6 +169,32 @@ async def place_order(
     if respond_async and answer.status == 202:
         response.headers["Preference-Applied"] = "respond-async"
     return response
+
+
+@router.get(
+    "",
+    summary="List orders",
+    description="Orders placed through this process, newest first, optionally of one "
+    "customer. Follow `next_cursor` for older ones; orders placed meanwhile never shift a "
+    "page.",
+    response_model=Page[Order],
+    responses=problem_responses(422),
+)
+async def list_orders(
+    service: Service,
+    base_path: BasePath,
+    customer_id: Annotated[
+        str | None,
+        Query(pattern=CUSTOMER_ID_PATTERN, description="Only this customer's orders"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="`next_cursor` of the previous page")
+    ] = None,
+) -> Page[Order]:
+    return await service.list_orders(
+        customer_id=customer_id, limit=limit, cursor=cursor, base_path=base_path
+    )
 
 
 @router.get(

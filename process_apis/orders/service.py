@@ -9,11 +9,12 @@ and its invoice (or the problem that stopped it, after what was done is undone).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from process_apis.clients import DownstreamError, SystemClients
@@ -26,9 +27,10 @@ from process_apis.orders.models import IdempotencyKeyRecord, OrderRecord
 from process_apis.orders.problems import IdempotencyKeyReused, OrderInProgress, from_dict
 from process_apis.orders.schemas import Order, OrderRequest, PaymentRequest
 from process_apis.orders.views import build_order
+from strata.cursors import decode_cursor, encode_cursor, invalid_cursor
 from strata.db import Database, utcnow
 from strata.errors import NotFound, Problem
-from system_apis.canonical import Money
+from system_apis.canonical import Money, Page
 
 SETTLED = ("succeeded", "failed", "compensated", "cancelled")
 
@@ -202,6 +204,36 @@ class OrdersService:
         record = await self._record(order_id)
         return build_order(record, await self._snapshot(order_id), base_path)
 
+    async def list_orders(
+        self, *, customer_id: str | None, limit: int, cursor: str | None, base_path: str
+    ) -> Page[Order]:
+        """Newest first, paged by (created_at, id), so orders placed meanwhile never shift a
+        page."""
+        query = select(OrderRecord).order_by(OrderRecord.created_at.desc(), OrderRecord.id.desc())
+        if customer_id is not None:
+            query = query.where(OrderRecord.customer_id == customer_id)
+        if cursor:
+            created, last_id = decode_cursor(ORDER_CURSOR, cursor, str, str)
+            created_at = _cursor_time(created)
+            query = query.where(
+                or_(
+                    OrderRecord.created_at < created_at,
+                    and_(OrderRecord.created_at == created_at, OrderRecord.id < last_id),
+                )
+            )
+        async with self.database.session() as session:
+            records = list(await session.scalars(query.limit(limit + 1)))
+        more = len(records) > limit
+        records = records[:limit]
+        items = [
+            build_order(record, await self._snapshot(record.id), base_path) for record in records
+        ]
+        next_cursor = None
+        if more:
+            last = records[-1]
+            next_cursor = encode_cursor(ORDER_CURSOR, last.created_at.isoformat(), last.id)
+        return Page[Order](items=items, next_cursor=next_cursor)
+
     async def trace(self, order_id: str) -> FlowTrace:
         snapshot = await self._snapshot(order_id)
         events = await self.engine.store.events(order_id)
@@ -301,6 +333,19 @@ class OrdersService:
         driven = await self.engine.run(order_id, authorization)
         view = await self.order(order_id, base_path)
         return (202 if driven is None else 200), view
+
+
+ORDER_CURSOR = "orders"
+
+
+def _cursor_time(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise invalid_cursor() from None
+    if moment.tzinfo is None:
+        raise invalid_cursor()
+    return moment
 
 
 def _location(view: Order) -> dict[str, str]:

@@ -161,3 +161,25 @@ async def test_expired_keys_are_purged_and_can_be_used_again(
     assert await orders_process.service.keys.purge_expired() == 1
     assert await count(stack, IdempotencyKeyRecord) == 0
     assert await count(stack, OrderRecord) == 2
+
+
+def user_bearer(client_id: str, subject: str) -> str:
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    claims = {"client_id": client_id, "sub": subject}
+    return f"Bearer {part({'alg': 'RS256'})}.{part(claims)}.c2ln"
+
+
+async def test_users_of_one_app_never_share_keys(stack: Stack, orders: httpx.AsyncClient) -> None:
+    body = await an_order(stack)
+
+    dana = await place(orders, body, "cart-1", Authorization=user_bearer("web", "u_dana"))
+    eli = await place(orders, body, "cart-1", Authorization=user_bearer("web", "u_eli"))
+
+    assert dana.status_code == eli.status_code == 201
+    assert dana.json()["id"] != eli.json()["id"]
+    assert "idempotent-replayed" not in eli.headers
+    async with stack.database.session() as session:
+        callers = set(await session.scalars(select(OrderRecord.client)))
+    assert callers == {"user:web:u_dana", "user:web:u_eli"}
