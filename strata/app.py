@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 
 from gateway.app import Gateway, create_gateway
 from gateway.health import HealthChecks
+from gateway.oauth import build_oauth
 from strata.db import Database
 from strata.layers import BACKEND_MODULES, Layers, build_layers
 from strata.middleware import RequestContextMiddleware
@@ -88,7 +89,9 @@ class Strata:
 def create_strata(settings: Settings, database: Database | None = None) -> Strata:
     """Every layer and the gateway in front of them, built but not started."""
     database = database or Database(settings.async_database_url, echo=settings.database_echo)
-    layers = build_layers(settings, database)
+    # Built first: the experience APIs check user tokens with the gateway's own verifier.
+    oauth = build_oauth(database, settings.oauth)
+    layers = build_layers(settings, database, oauth.verifier)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -106,6 +109,7 @@ def create_strata(settings: Settings, database: Database | None = None) -> Strat
         health=HealthChecks(database, settings.redis_url, layers.inproc_apps),
         extra_mounts={f"/backends/{name}": app for name, app in layers.backend_apps.items()},
         lifespan=lifespan,
+        oauth=oauth,
     )
     strata = Strata(settings, layers, gateway)
     return strata

@@ -1,4 +1,5 @@
-"""The layers behind the gateway, built for one process: backends, system APIs, process APIs.
+"""The layers behind the gateway, built for one process: backends, system, process and
+experience APIs.
 
 Each layer is its own ASGI app made by a factory that takes its dependencies; this module
 wires each one's HTTP client to the layer below (in process, or a real URL in split mode).
@@ -13,6 +14,10 @@ import httpx
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from experience_apis.common.clients import BELOW, ExperienceClients
+from experience_apis.common.identity import TokenCheck
+from experience_apis.mobile.app import create_api as create_mobile_api
+from experience_apis.web.app import create_api as create_web_api
 from gateway.registry.builtin import builtin_registration, inproc_target
 from gateway.registry.schemas import ApiRegistration
 from process_apis.clients import SystemClients
@@ -49,6 +54,8 @@ BUILTIN_SCOPES: dict[tuple[str, str], tuple[str | None, str | None]] = {
     ("process", "orders"): ("orders:read", "orders:write"),
     ("process", "customers"): ("customers:read", None),
     ("process", "availability"): ("availability:read", None),
+    ("experience", "web"): ("me:read", "me:write"),
+    ("experience", "mobile"): ("me:read", "me:write"),
 }
 
 
@@ -121,8 +128,21 @@ def _build_process_layer(layers: Layers) -> None:
     layers.apis[("process", "availability")] = create_availability_api(clients)
 
 
-def build_layers(settings: Settings, database: Database) -> Layers:
+def _build_experience_layer(layers: Layers, token_check: TokenCheck) -> None:
+    below = {name: layers.apis[key] for name, key in BELOW.items()}
+    clients = ExperienceClients.connect(
+        {name: f"http://{name}.{layer}" for name, (layer, _) in BELOW.items()},
+        {name: in_process(app) for name, app in below.items()},
+    )
+    layers.clients.extend(clients.of(name) for name in BELOW)
+    layers.apis[("experience", "web")] = create_web_api(clients, token_check)
+    layers.apis[("experience", "mobile")] = create_mobile_api(clients, token_check)
+
+
+def build_layers(settings: Settings, database: Database, token_check: TokenCheck) -> Layers:
+    """Every layer; the experience APIs check user tokens with ``token_check``."""
     layers = Layers(database=database)
     _build_system_layer(settings, layers)
     _build_process_layer(layers)
+    _build_experience_layer(layers, token_check)
     return layers
