@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from strata.call import EXIT_USAGE, CallRequest, Streams, call, login
+from strata.credentials import (
+    ClientCredentials,
+    Connection,
+    TokenCache,
+    save_client,
+    token_cache_path,
+)
 from strata.errors import ConfigurationError
 from strata.logs import configure_logging
 from strata.settings import Settings, load_settings
@@ -88,16 +98,32 @@ def openapi_export(
     ] = False,
 ) -> None:
     """Write every API's OpenAPI document to openapi/ (or check that they match the code)."""
-    from strata.openapi import changed_documents, write_documents
+    from strata.openapi import InvalidDocument
 
-    if check:
-        drifted = changed_documents(directory)
-        if drifted:
-            typer.echo("OpenAPI documents differ from the code: " + ", ".join(drifted), err=True)
-            typer.echo("run `strata openapi export` and commit the result", err=True)
-            raise typer.Exit(1)
-        typer.echo("OpenAPI documents match the code")
-        return
+    try:
+        if check:
+            _check_documents(directory)
+        else:
+            _export_documents(directory)
+    except InvalidDocument as exc:
+        typer.echo(f"strata: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _check_documents(directory: Path) -> None:
+    from strata.openapi import changed_documents
+
+    drifted = changed_documents(directory)
+    if drifted:
+        typer.echo("OpenAPI documents differ from the code: " + ", ".join(drifted), err=True)
+        typer.echo("run `strata openapi export` and commit the result", err=True)
+        raise typer.Exit(1)
+    typer.echo("OpenAPI documents match the code")
+
+
+def _export_documents(directory: Path) -> None:
+    from strata.openapi import write_documents
+
     for name in write_documents(directory):
         typer.echo(f"wrote {directory / name}")
 
@@ -113,10 +139,16 @@ def clients_create(
     public: Annotated[
         bool, typer.Option(help="A public app (PKCE, no secret), e.g. a mobile app")
     ] = False,
+    save: Annotated[
+        bool, typer.Option("--save", help="Also save it as the client `strata call` uses")
+    ] = False,
 ) -> None:
     """Register a client app; prints its client_id and client_secret (shown only once)."""
     from strata.admin import create_client_from_cli
 
+    if save and public:
+        typer.echo("strata: a public app has no secret, so --save cannot sign in with it", err=True)
+        raise typer.Exit(2)
     settings = _settings()
     try:
         created = asyncio.run(
@@ -133,6 +165,17 @@ def clients_create(
         typer.echo(f"strata: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(json.dumps(created, indent=2))
+    if save:
+        _save_created_client(created["client_id"], created["client_secret"])
+
+
+def _save_created_client(client_id: str, client_secret: str) -> None:
+    try:
+        path = save_client(os.environ, ClientCredentials(client_id, client_secret))
+    except OSError as exc:
+        typer.echo(f"strata: the client was made but not saved: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"saved client {client_id} to {path}", err=True)
 
 
 @apis_cli.command("register")
@@ -174,6 +217,104 @@ def apis_register(
         typer.echo(f"strata: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(json.dumps(registered, indent=2))
+
+
+GatewayOption = Annotated[
+    str | None,
+    typer.Option(
+        help="The gateway's URL (or env STRATA_GATEWAY_URL; else the profile's, else http://127.0.0.1:8000)"
+    ),
+]
+
+
+@cli.command("call")
+def call_command(
+    method: Annotated[str, typer.Argument(help="GET, POST, PUT, PATCH, DELETE, ...")],
+    path: Annotated[
+        str, typer.Argument(help="A path on the gateway, e.g. /system/crm/v1/customers")
+    ],
+    data: Annotated[
+        str | None, typer.Option("-d", "--data", help="JSON body: the text, @file or @- (stdin)")
+    ] = None,
+    header: Annotated[
+        list[str] | None, typer.Option("-H", "--header", help="'Name: value'; repeatable")
+    ] = None,
+    scope: Annotated[
+        str | None, typer.Option(help="Scopes to ask for (default: all the client's)")
+    ] = None,
+    idempotency_key: Annotated[
+        str | None, typer.Option(help="Idempotency-Key to send; 'auto' makes a new UUID")
+    ] = None,
+    include: Annotated[
+        bool, typer.Option("-i", "--include", help="Print the status and headers to stderr")
+    ] = False,
+    gateway: GatewayOption = None,
+    client_id: Annotated[str | None, typer.Option(help="Or env STRATA_CLIENT_ID")] = None,
+    client_secret: Annotated[str | None, typer.Option(help="Or env STRATA_CLIENT_SECRET")] = None,
+) -> None:
+    """Call an API through the gateway as the configured client; prints the JSON answer.
+
+    Exit status: 0 for 2xx/3xx, 1 for 4xx/5xx, 2 for a usage or configuration error,
+    3 when the gateway cannot be reached."""
+    request = CallRequest(
+        method=method,
+        path=path,
+        data=data,
+        headers=header or [],
+        scope=scope,
+        idempotency_key=idempotency_key,
+        include=include,
+    )
+    connection = Connection(gateway=gateway, client_id=client_id, client_secret=client_secret)
+    raise typer.Exit(
+        call(
+            request,
+            connection,
+            env=os.environ,
+            streams=_streams(),
+            cache_factory=_token_cache,
+        )
+    )
+
+
+@cli.command("login")
+def login_command(
+    client_id: Annotated[str, typer.Option(help="The client's id (`strata clients create`)")],
+    client_secret_stdin: Annotated[
+        bool, typer.Option(help="Read the secret from stdin instead of a hidden prompt")
+    ] = False,
+    gateway: GatewayOption = None,
+    check: Annotated[
+        bool, typer.Option(help="Get a token first, so a wrong secret is caught now")
+    ] = True,
+) -> None:
+    """Save the client `strata call` signs in with (mode 0600 in $STRATA_CONFIG_DIR or
+    ~/.config/strata/client.json)."""
+    if client_secret_stdin:
+        secret = sys.stdin.readline().strip()
+    else:
+        secret = typer.prompt("Client secret", hide_input=True, err=True).strip()
+    if not secret:
+        typer.echo("strata: the client secret is empty", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(
+        login(
+            ClientCredentials(client_id, secret),
+            gateway,
+            env=os.environ,
+            streams=_streams(),
+            cache_factory=_token_cache,
+            check=check,
+        )
+    )
+
+
+def _streams() -> Streams:
+    return Streams(stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
+
+
+def _token_cache() -> TokenCache:
+    return TokenCache(token_cache_path(os.environ), time.time)
 
 
 def main() -> None:

@@ -1,0 +1,651 @@
+"""`strata call` and `strata login`: a script's client for the gateway.
+
+Most tests run the command's code against an assembled Strata in this process: the Strata
+runs on an event loop of its own thread, and the command's synchronous httpx client reaches it
+through a transport that hands each request to that loop (and counts what it carried). One
+test runs the real `strata` executables against a real `strata serve`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import os
+import stat
+import subprocess
+import threading
+from collections.abc import Callable, Coroutine, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from strata.app import Strata, create_strata
+from strata.call import CallRequest, Streams, call, login
+from strata.credentials import (
+    ClientCredentials,
+    Connection,
+    Profile,
+    TokenCache,
+    save_profile,
+    token_cache_path,
+)
+from strata.http import in_process
+from strata.settings import load_settings
+from tests.support_server import STRATA, free_port, start_server, stop
+
+T = TypeVar("T")
+CUSTOMERS = "/system/crm/v1/customers?limit=2"
+TOKEN_PATH = "/oauth/token"
+GATEWAY = "https://gateway.test"
+AfterResponse = Callable[[httpx.Request, httpx.Response], None]
+
+
+class LoopTransport(httpx.BaseTransport):
+    """A synchronous transport into an ASGI app served on another thread's event loop; it
+    records every request it carries."""
+
+    def __init__(self, app: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._inner = in_process(app)
+        self._loop = loop
+        self.requests: list[httpx.Request] = []
+        self.after: AfterResponse | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        self.requests.append(request)
+
+        async def forward() -> httpx.Response:
+            answer = await self._inner.handle_async_request(
+                httpx.Request(request.method, request.url, headers=request.headers, content=body)
+            )
+            return httpx.Response(
+                answer.status_code, headers=answer.headers, content=await answer.aread()
+            )
+
+        response = asyncio.run_coroutine_threadsafe(forward(), self._loop).result(timeout=60)
+        if self.after is not None:
+            self.after(request, response)
+        return response
+
+    def paths(self, path: str) -> int:
+        return sum(1 for request in self.requests if request.url.path == path)
+
+
+@dataclass
+class Assembled:
+    strata: Strata
+    loop: asyncio.AbstractEventLoop
+    transports: list[LoopTransport] = field(default_factory=list)
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=120)
+
+    def transport(self) -> LoopTransport:
+        return LoopTransport(self.strata.asgi, self.loop)
+
+    def client(self, scopes: str) -> ClientCredentials:
+        made, secret = self.run(self.strata.gateway.oauth.create_client("cli-test", scopes))
+        assert secret is not None
+        return ClientCredentials(made.id, secret)
+
+    def revoke(self, client: ClientCredentials, token: str) -> None:
+        with httpx.Client(transport=self.transport(), base_url=GATEWAY) as http:
+            answer = http.post(
+                "/oauth/revoke",
+                data={"token": token},
+                auth=(client.client_id, client.client_secret),
+            )
+        assert answer.status_code == 200, answer.text
+
+
+@pytest.fixture(scope="module")
+def assembled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assembled]:
+    """Every layer behind the gateway, with the demo data, on a loop in its own thread."""
+    directory = tmp_path_factory.mktemp("cli-call")
+    settings = load_settings(
+        database_url=f"sqlite+aiosqlite:///{directory / 'strata.db'}",
+        redis_url=None,
+        seed_demo_data=True,
+        oauth={
+            "issuer": GATEWAY,
+            "secret_key": "strata call tests' key, long enough",
+            "password_hash_time_cost": 1,
+            "password_hash_memory_kib": 64,
+        },
+    )
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    strata = create_strata(settings)
+    running = Assembled(strata, loop)
+    running.run(strata.start())
+    try:
+        yield running
+    finally:
+        running.run(strata.stop())
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=30)
+        loop.close()
+
+
+@dataclass
+class Outcome:
+    status: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Cli:
+    """`strata call` and `strata login` with their own config and cache directories."""
+
+    home: Path
+    transport: LoopTransport | None
+    clock: Clock = field(default_factory=Clock)
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.env = {
+            "STRATA_CONFIG_DIR": str(self.home / "config"),
+            "STRATA_CACHE_DIR": str(self.home / "cache"),
+            "STRATA_GATEWAY_URL": GATEWAY,
+            **self.env,
+        }
+
+    @property
+    def cache_file(self) -> Path:
+        return token_cache_path(self.env)
+
+    def cache(self) -> TokenCache:
+        return TokenCache(self.cache_file, self.clock)
+
+    def cached(self) -> dict[str, Any]:
+        stored: dict[str, Any] = json.loads(self.cache_file.read_text())
+        return stored
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        connection: Connection | None = None,
+        stdin: str = "",
+        **options: Any,
+    ) -> Outcome:
+        out, err = io.StringIO(), io.StringIO()
+        streams = Streams(io.StringIO(stdin), out, err)
+        status = call(
+            CallRequest(method, path, **options),
+            connection or Connection(),
+            env=self.env,
+            streams=streams,
+            cache_factory=self.cache,
+            transport=self.transport,
+        )
+        return Outcome(status, out.getvalue(), err.getvalue())
+
+    def login(self, client: ClientCredentials, gateway: str | None = None) -> Outcome:
+        out, err = io.StringIO(), io.StringIO()
+        streams = Streams(io.StringIO(), out, err)
+        status = login(
+            client,
+            gateway,
+            env=self.env,
+            streams=streams,
+            cache_factory=self.cache,
+            transport=self.transport,
+        )
+        return Outcome(status, out.getvalue(), err.getvalue())
+
+    def as_client(self, client: ClientCredentials) -> Connection:
+        return Connection(client_id=client.client_id, client_secret=client.client_secret)
+
+
+def claims(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    padded = payload + "=" * (-len(payload) % 4)
+    decoded: dict[str, Any] = json.loads(base64.urlsafe_b64decode(padded))
+    return decoded
+
+
+def only_token(cli: Cli) -> str:
+    (entry,) = cli.cached().values()
+    token: str = entry["access_token"]
+    return token
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def cli(assembled: Assembled, tmp_path: Path) -> Cli:
+    return Cli(tmp_path, assembled.transport())
+
+
+@pytest.fixture
+def reader(assembled: Assembled) -> ClientCredentials:
+    return assembled.client("crm:read crm:write")
+
+
+# --- calls and the token cache ----------------------------------------------------------------
+
+
+def test_a_call_prints_the_answer_and_its_token_is_reused(
+    cli: Cli, reader: ClientCredentials
+) -> None:
+    first = cli.call("GET", CUSTOMERS, connection=cli.as_client(reader))
+
+    assert first.status == 0, first.stderr
+    page = first.json()
+    assert len(page["items"]) == 2
+    assert first.stdout == json.dumps(page, indent=2, ensure_ascii=False) + "\n"
+    token = only_token(cli)
+    assert claims(token)["client_id"] == reader.client_id
+    assert mode_of(cli.cache_file) == 0o600
+
+    second = cli.call("GET", CUSTOMERS, connection=cli.as_client(reader))
+    assert second.status == 0
+    assert cli.transport is not None
+    assert cli.transport.paths(TOKEN_PATH) == 1
+    assert cli.transport.paths("/system/crm/v1/customers") == 2
+    assert only_token(cli) == token
+    for shown in (first.stdout, first.stderr, second.stdout, second.stderr):
+        assert reader.client_secret not in shown and token not in shown
+    assert reader.client_secret not in cli.cache_file.read_text()
+
+
+def test_a_token_near_its_expiry_is_replaced(cli: Cli, reader: ClientCredentials) -> None:
+    connection = cli.as_client(reader)
+    assert cli.call("GET", CUSTOMERS, connection=connection).status == 0
+    first = only_token(cli)
+    expires_at = next(iter(cli.cached().values()))["expires_at"]
+    assert expires_at == cli.clock.now + 900  # the gateway's access token lifetime
+
+    cli.clock.now = expires_at - 31
+    assert cli.call("GET", CUSTOMERS, connection=connection).status == 0
+    assert only_token(cli) == first
+    cli.clock.now = expires_at - 29
+    assert cli.call("GET", CUSTOMERS, connection=connection).status == 0
+
+    assert cli.transport is not None and cli.transport.paths(TOKEN_PATH) == 2
+    assert claims(only_token(cli))["jti"] != claims(first)["jti"]
+
+
+def test_a_revoked_token_is_replaced_and_the_call_retried_once(
+    assembled: Assembled, cli: Cli, reader: ClientCredentials
+) -> None:
+    connection = cli.as_client(reader)
+    assert cli.call("GET", CUSTOMERS, connection=connection).status == 0
+    revoked = only_token(cli)
+    assembled.revoke(reader, revoked)
+
+    again = cli.call("GET", CUSTOMERS, connection=connection)
+
+    assert again.status == 0, again.stdout
+    assert len(again.json()["items"]) == 2
+    assert cli.transport is not None
+    assert cli.transport.paths(TOKEN_PATH) == 2
+    assert cli.transport.paths("/system/crm/v1/customers") == 3  # ok, refused, retried
+    assert only_token(cli) != revoked
+
+
+def test_a_token_refused_again_is_not_retried_twice(
+    assembled: Assembled, cli: Cli, reader: ClientCredentials
+) -> None:
+    def revoke_each_new_token(request: httpx.Request, response: httpx.Response) -> None:
+        if request.url.path == TOKEN_PATH and response.status_code == 200:
+            assembled.revoke(reader, response.json()["access_token"])
+
+    assert cli.transport is not None
+    cli.transport.after = revoke_each_new_token
+
+    refused = cli.call("GET", CUSTOMERS, connection=cli.as_client(reader))
+
+    assert refused.status == 1
+    assert refused.json()["status"] == 401
+    assert cli.transport.paths(TOKEN_PATH) == 2
+    assert cli.transport.paths("/system/crm/v1/customers") == 2
+
+
+def test_each_scope_asked_for_has_its_own_token(cli: Cli, reader: ClientCredentials) -> None:
+    connection = cli.as_client(reader)
+    assert cli.call("GET", CUSTOMERS, connection=connection).status == 0
+    assert cli.call("GET", CUSTOMERS, connection=connection, scope="crm:read").status == 0
+    scopes = sorted(entry["scope"] for entry in cli.cached().values())
+    assert scopes == ["crm:read", "crm:read crm:write"]
+
+
+def test_an_unreadable_cache_is_replaced(cli: Cli, reader: ClientCredentials) -> None:
+    cli.cache_file.parent.mkdir(parents=True)
+    cli.cache_file.write_text("{ not json")
+    os.chmod(cli.cache_file, 0o644)
+    assert cli.call("GET", CUSTOMERS, connection=cli.as_client(reader)).status == 0
+    assert claims(only_token(cli))["client_id"] == reader.client_id
+    assert mode_of(cli.cache_file) == 0o600
+
+
+def test_a_cache_that_cannot_be_written_is_a_usage_error(
+    assembled: Assembled, tmp_path: Path, reader: ClientCredentials
+) -> None:
+    not_a_directory = tmp_path / "cache-is-a-file"
+    not_a_directory.write_text("")
+    cli = Cli(tmp_path, assembled.transport(), env={"STRATA_CACHE_DIR": str(not_a_directory)})
+    outcome = cli.call("GET", CUSTOMERS, connection=cli.as_client(reader))
+    assert outcome.status == 2
+    assert f"cannot write the token cache {not_a_directory / 'tokens.json'}" in outcome.stderr
+    assert "STRATA_CACHE_DIR" in outcome.stderr
+
+
+# --- what is sent and what is printed ---------------------------------------------------------
+
+
+def test_a_body_headers_and_an_idempotency_key_are_sent(
+    cli: Cli, reader: ClientCredentials, tmp_path: Path
+) -> None:
+    body = tmp_path / "customer.json"
+    body.write_text(json.dumps({"name": "Strata CLI Test Co", "kind": "company"}))
+
+    made = cli.call(
+        "post",
+        "/system/crm/v1/customers",
+        connection=cli.as_client(reader),
+        data=f"@{body}",
+        headers=["X-Trace-Note: from the cli test"],
+        idempotency_key="auto",
+        include=True,
+    )
+
+    assert made.status == 0, made.stdout
+    customer = made.json()
+    assert customer["name"] == "Strata CLI Test Co"
+    assert made.stderr.startswith("HTTP/1.1 201 Created\n")
+    assert "content-type: application/json" in made.stderr.lower()
+    assert cli.transport is not None
+    sent = cli.transport.requests[-1]
+    assert sent.method == "POST"
+    assert sent.headers["content-type"] == "application/json"
+    assert sent.headers["x-trace-note"] == "from the cli test"
+    assert len(sent.headers["idempotency-key"]) == 36  # a UUID
+    fetched = cli.call(
+        "GET", f"/system/crm/v1/customers/{customer['id']}", connection=cli.as_client(reader)
+    )
+    assert fetched.status == 0
+    assert fetched.json()["name"] == "Strata CLI Test Co"
+
+
+def test_stdin_is_a_body_too(cli: Cli, reader: ClientCredentials) -> None:
+    made = cli.call(
+        "POST",
+        "/system/crm/v1/customers",
+        connection=cli.as_client(reader),
+        data="@-",
+        stdin='{"name": "From Stdin Ltd", "kind": "company"}',
+        idempotency_key="stdin-1",
+    )
+    assert made.status == 0, made.stdout
+    assert made.json()["name"] == "From Stdin Ltd"
+    assert cli.transport is not None
+    assert cli.transport.requests[-1].headers["idempotency-key"] == "stdin-1"
+
+
+def test_a_client_error_exits_1_and_prints_the_problem(
+    assembled: Assembled, cli: Cli, reader: ClientCredentials
+) -> None:
+    erp_only = assembled.client("erp:read")
+    refused = cli.call("GET", CUSTOMERS, connection=cli.as_client(erp_only))
+    assert refused.status == 1
+    problem = refused.json()
+    assert problem["status"] == 403
+    assert "crm:read" in json.dumps(problem)
+
+    missing = cli.call(
+        "GET", "/system/crm/v1/customers/001Dn00000000ZZZZZZ", connection=cli.as_client(reader)
+    )
+    assert missing.status == 1
+    assert missing.json()["status"] == 404
+
+
+def test_a_non_json_answer_is_printed_as_text(cli: Cli, reader: ClientCredentials) -> None:
+    page = cli.call("GET", "/apis/crm/docs", connection=cli.as_client(reader))
+    assert page.status == 0, page.stderr
+    assert page.stdout.lstrip().lower().startswith("<!doctype html")
+
+
+@pytest.mark.parametrize(
+    ("data", "stdin", "said"),
+    [
+        ("{not json", "", "--data is not valid JSON"),
+        ("@-", '{"name": ', "stdin is not valid JSON"),
+        ("@missing.json", "", "cannot read --data file missing.json"),
+    ],
+)
+def test_a_body_that_is_not_json_exits_2_and_sends_nothing(
+    cli: Cli, reader: ClientCredentials, data: str, stdin: str, said: str
+) -> None:
+    outcome = cli.call(
+        "POST",
+        "/system/crm/v1/customers",
+        connection=cli.as_client(reader),
+        data=data,
+        stdin=stdin,
+    )
+    assert outcome.status == 2
+    assert said in outcome.stderr
+    assert outcome.stdout == ""
+    assert cli.transport is not None and cli.transport.requests == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "said"),
+    [
+        ("GET", "system/crm/v1/customers", [], "PATH must start with a single '/'"),
+        ("GET", "//elsewhere.example/steal", [], "PATH must start with a single '/'"),
+        ("GET ME", "/healthz", [], "is not an HTTP method"),
+        ("GET", "/healthz", ["no colon"], "is not 'Name: value'"),
+        ("GET", "/healthz", ["Authorization: Bearer mine"], "sets this header itself"),
+    ],
+)
+def test_a_bad_command_line_exits_2_and_sends_nothing(
+    cli: Cli,
+    reader: ClientCredentials,
+    method: str,
+    path: str,
+    headers: list[str],
+    said: str,
+) -> None:
+    outcome = cli.call(method, path, connection=cli.as_client(reader), headers=headers)
+    assert outcome.status == 2
+    assert said in outcome.stderr
+    assert cli.transport is not None and cli.transport.requests == []
+
+
+def test_an_unreachable_gateway_exits_3_naming_it(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    cli = Cli(tmp_path, transport=None, env={"STRATA_GATEWAY_URL": url})
+    outcome = cli.call("GET", "/healthz", connection=Connection(client_id="a", client_secret="b"))
+    assert outcome.status == 3
+    assert f"cannot reach the gateway at {url}" in outcome.stderr
+
+
+def test_a_wrong_secret_exits_1_with_the_token_endpoint_answer(
+    cli: Cli, reader: ClientCredentials
+) -> None:
+    wrong = Connection(client_id=reader.client_id, client_secret="not-the-secret")
+    outcome = cli.call("GET", CUSTOMERS, connection=wrong)
+    assert outcome.status == 1
+    assert outcome.json()["error"] == "invalid_client"
+    assert f"gave client {reader.client_id} no token" in outcome.stderr
+    assert "not-the-secret" not in outcome.stdout + outcome.stderr
+    assert not cli.cache_file.exists()
+
+
+# --- where the client and the gateway come from -----------------------------------------------
+
+
+def test_without_a_client_it_says_how_to_configure_one(cli: Cli) -> None:
+    outcome = cli.call("GET", CUSTOMERS)
+    assert outcome.status == 2
+    assert "strata login --client-id" in outcome.stderr
+    assert "STRATA_CLIENT_ID" in outcome.stderr
+    assert cli.transport is not None and cli.transport.requests == []
+
+
+def cache_keys(cli: Cli) -> set[str]:
+    return set(cli.cached())
+
+
+def test_options_win_over_the_environment_which_wins_over_the_profile(
+    assembled: Assembled, tmp_path: Path
+) -> None:
+    saved, from_env, given = (assembled.client("crm:read") for _ in range(3))
+    transport = assembled.transport()
+    home = tmp_path / "home"
+    profile_cli = Cli(home, transport, env={"STRATA_GATEWAY_URL": ""})
+    save_profile(profile_cli.home / "config" / "client.json", Profile(saved, "http://saved.test"))
+
+    assert profile_cli.call("GET", CUSTOMERS).status == 0
+    assert cache_keys(profile_cli) == {f"http://saved.test {saved.client_id} "}
+
+    env_cli = Cli(
+        home,
+        transport,
+        env={
+            "STRATA_GATEWAY_URL": "http://env.test/",
+            "STRATA_CLIENT_ID": from_env.client_id,
+            "STRATA_CLIENT_SECRET": from_env.client_secret,
+        },
+    )
+    assert env_cli.call("GET", CUSTOMERS).status == 0
+    assert f"http://env.test {from_env.client_id} " in cache_keys(env_cli)
+
+    options = Connection(
+        gateway="http://option.test",
+        client_id=given.client_id,
+        client_secret=given.client_secret,
+    )
+    assert env_cli.call("GET", CUSTOMERS, connection=options).status == 0
+    assert f"http://option.test {given.client_id} " in cache_keys(env_cli)
+
+
+def test_half_a_client_or_a_bad_gateway_is_a_usage_error(
+    cli: Cli, reader: ClientCredentials
+) -> None:
+    half = cli.call("GET", CUSTOMERS, connection=Connection(client_id=reader.client_id))
+    assert half.status == 2
+    assert "--client-id and --client-secret go together" in half.stderr
+    bad_gateway = Connection(
+        gateway="ftp://gateway.test",
+        client_id=reader.client_id,
+        client_secret=reader.client_secret,
+    )
+    bad = cli.call("GET", CUSTOMERS, connection=bad_gateway)
+    assert bad.status == 2
+    assert "--gateway must be an http(s) URL" in bad.stderr
+
+
+def test_a_broken_profile_is_named(cli: Cli) -> None:
+    profile = cli.home / "config" / "client.json"
+    profile.parent.mkdir(parents=True)
+    profile.write_text("[]")
+    outcome = cli.call("GET", CUSTOMERS)
+    assert outcome.status == 2
+    assert str(profile) in outcome.stderr
+
+
+def test_login_checks_the_secret_then_saves_a_private_profile(
+    cli: Cli, reader: ClientCredentials
+) -> None:
+    profile = cli.home / "config" / "client.json"
+    wrong = cli.login(ClientCredentials(reader.client_id, "wrong-secret"))
+    assert wrong.status == 1
+    assert "not saved" in wrong.stderr
+    assert not profile.exists()
+
+    saved = cli.login(reader, gateway="https://gateway.test/")
+    assert saved.status == 0, saved.stderr
+    assert reader.client_secret not in saved.stdout + saved.stderr
+    assert mode_of(profile) == 0o600
+    assert json.loads(profile.read_text()) == {
+        "client_id": reader.client_id,
+        "client_secret": reader.client_secret,
+        "gateway_url": "https://gateway.test",
+    }
+    # The token login got is the one the next call uses.
+    assert cli.call("GET", CUSTOMERS).status == 0
+    assert cli.transport is not None and cli.transport.paths(TOKEN_PATH) == 2
+
+
+# --- the real commands against a real server --------------------------------------------------
+
+
+def run_strata(
+    env: Mapping[str, str], *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [STRATA, *args], env=dict(env), input=stdin, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_strata_call_end_to_end_against_strata_serve(tmp_path: Path) -> None:
+    server = start_server(tmp_path)
+    try:
+        env = {
+            **server.env,
+            "STRATA_CONFIG_DIR": str(tmp_path / "config"),
+            "STRATA_CACHE_DIR": str(tmp_path / "cache"),
+            "STRATA_GATEWAY_URL": server.base_url,
+        }
+        for name in ("STRATA_CLIENT_ID", "STRATA_CLIENT_SECRET"):
+            env.pop(name, None)
+        created = run_strata(
+            env, "clients", "create", "--name", "cli-e2e", "--scopes", "crm:read", "--save"
+        )
+        assert created.returncode == 0, created.stderr
+        client = json.loads(created.stdout)
+        profile = tmp_path / "config" / "client.json"
+        assert mode_of(profile) == 0o600
+        assert json.loads(profile.read_text())["client_id"] == client["client_id"]
+
+        first = run_strata(env, "call", "GET", CUSTOMERS)
+        assert first.returncode == 0, first.stderr
+        assert len(json.loads(first.stdout)["items"]) == 2
+        cache = tmp_path / "cache" / "tokens.json"
+        assert mode_of(cache) == 0o600
+        cached_text = cache.read_text()
+        (entry,) = json.loads(cached_text).values()
+        jti = claims(entry["access_token"])["jti"]
+
+        second = run_strata(env, "call", "GET", CUSTOMERS, "-i")
+        assert second.returncode == 0, second.stderr
+        assert second.stderr.startswith("HTTP/1.1 200 OK")
+        assert cache.read_text() == cached_text  # no new token was fetched or stored
+        (entry,) = json.loads(cache.read_text()).values()
+        assert claims(entry["access_token"])["jti"] == jti
+        for shown in (first.stdout, first.stderr, second.stdout, second.stderr):
+            assert client["client_secret"] not in shown and entry["access_token"] not in shown
+
+        missing = run_strata(env, "call", "GET", "/system/crm/v1/customers/001Dn00000000ZZZZZZ")
+        assert missing.returncode == 1
+        assert json.loads(missing.stdout)["status"] in (404, 422)
+    finally:
+        stop(server)
+    gone = run_strata(env, "call", "GET", CUSTOMERS)
+    assert gone.returncode == 3
+    assert server.base_url in gone.stderr
