@@ -22,6 +22,7 @@ from gateway.catalog.swagger import DocsOAuth, create_gateway_docs_router
 from gateway.guard import ScopeGuard
 from gateway.health import HealthChecks, create_health_router
 from gateway.oauth import Claims, OAuthServer, TokenVerifier, build_oauth
+from gateway.portal import create_portal_router
 from gateway.proxy import GatewayDataPath, ProxyMetrics, ProxySettings
 from gateway.proxy.headers import header
 from gateway.proxy.hooks import (
@@ -174,6 +175,7 @@ def create_gateway(
         app.include_router(router)
     app.include_router(create_admin_router(registry, admin_guard))
     app.include_router(create_catalog_router(registry, docs_client_id=DOCS_CLIENT_ID))
+    app.include_router(create_portal_router(oauth))
     app.include_router(
         create_gateway_docs_router(
             oauth=DocsOAuth(client_id=DOCS_CLIENT_ID),

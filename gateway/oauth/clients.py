@@ -58,12 +58,14 @@ async def create_client(
     client_id: str | None = None,
     passwords: Passwords | None = None,
     vocabulary: ScopeVocabulary | None = None,
+    owner_user_id: str | None = None,
 ) -> tuple[OAuthClient, str | None]:
     """Registers a client; returns it and its plain secret (None for a public client).
 
     Confidential clients get client_credentials (and the authorization code grant when they
     have redirect URIs); public clients (web and mobile apps) get the authorization code grant
-    with PKCE and refresh tokens, and no secret.
+    with PKCE and refresh tokens, and no secret. ``owner_user_id`` is the developer who
+    registered it on the portal.
     """
     granted = _valid_scopes(scopes, vocabulary or ScopeVocabulary(), public)
     name = _valid_name(name)
@@ -87,6 +89,7 @@ async def create_client(
         tier=tier,
         redirect_uris=uris,
         created_at=utcnow(),
+        owner_user_id=owner_user_id,
     )
     async with _session(session_or_db) as session:
         if await session.get(OAuthClient, client.id) is not None:

@@ -29,6 +29,8 @@ class OAuthClient(Base):
     redirect_uris: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The developer who registered it on the portal; None for operator-made and seeded ones.
+    owner_user_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
     @property
     def scope_list(self) -> tuple[str, ...]:

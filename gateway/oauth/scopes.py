@@ -27,6 +27,8 @@ BUILT_IN_SCOPES: dict[str, str] = {
     "availability:read": "Check product availability across locations",
     "me:read": "Read your own profile and orders",
     "me:write": "Place orders and change your own profile",
+    "apps:read": "See the client apps you registered",
+    "apps:write": "Register and delete your own client apps",
     ADMIN_SCOPE: "Manage clients and the API registry",
 }
 

@@ -1,0 +1,79 @@
+"""What the portal's API takes and returns: a developer's own client apps and the scopes
+they may ask for."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.oauth.models import OAuthClient
+
+MAX_APPS_PER_DEVELOPER = 20
+
+
+class AppCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    scopes: Annotated[
+        list[Annotated[str, Field(max_length=100)]],
+        Field(min_length=1, max_length=100, description="Any known scope but admin"),
+    ]
+    redirect_uris: Annotated[
+        list[Annotated[str, Field(max_length=2000)]],
+        Field(max_length=20, description="Needed for a public app (authorization code + PKCE)"),
+    ] = []
+    public: bool = Field(
+        default=False,
+        description="A browser or mobile app without a secret; otherwise a confidential one",
+    )
+
+
+class AppOut(BaseModel):
+    """One of the developer's apps; its secret is never shown again."""
+
+    client_id: str
+    name: str
+    public: bool
+    scopes: list[str]
+    tier: str
+    redirect_uris: list[str]
+    grant_types: list[str]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, client: OAuthClient) -> AppOut:
+        return cls(
+            client_id=client.id,
+            name=client.name,
+            public=client.is_public,
+            scopes=list(client.scope_list),
+            tier=client.tier,
+            redirect_uris=list(client.redirect_uris),
+            grant_types=list(client.grant_types),
+            created_at=client.created_at,
+        )
+
+
+class AppCreated(AppOut):
+    client_secret: str | None = Field(
+        description="Shown only in this response; store it now. None for a public app."
+    )
+
+
+class AppList(BaseModel):
+    items: list[AppOut] = Field(description="Oldest first")
+    limit: int = Field(
+        default=MAX_APPS_PER_DEVELOPER, description="How many apps one developer may have"
+    )
+
+
+class ScopeOut(BaseModel):
+    name: str
+    description: str
+
+
+class ScopeList(BaseModel):
+    items: list[ScopeOut] = Field(description="The scopes an app may be granted, by name")
