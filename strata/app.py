@@ -12,6 +12,7 @@ import structlog
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from experience_apis.web.site import create_site_router
 from gateway.app import Gateway, create_gateway
 from gateway.health import HealthChecks
 from gateway.oauth import build_oauth
@@ -107,6 +108,7 @@ def create_strata(settings: Settings, database: Database | None = None) -> Strat
         inproc_apps=layers.inproc_apps,
         builtins=layers.builtin_registrations(),
         health=HealthChecks(database, settings.redis_url, layers.inproc_apps),
+        extra_routers=[create_site_router()],
         extra_mounts={f"/backends/{name}": app for name, app in layers.backend_apps.items()},
         lifespan=lifespan,
         oauth=oauth,

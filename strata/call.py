@@ -79,33 +79,18 @@ class Streams:
     stderr: TextIO
 
 
-class GatewayClient:
-    """Calls through the gateway as one client, with the token cache."""
+class GatewayHttp:
+    """Calls through the gateway with a bearer token; how the token is got is a subclass's."""
 
-    def __init__(
-        self,
-        gateway_url: str,
-        credentials: ClientCredentials,
-        cache: TokenCache,
-        *,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
+    def __init__(self, gateway_url: str, *, transport: httpx.BaseTransport | None = None) -> None:
         self.gateway_url = gateway_url
-        self.credentials = credentials
-        self.cache = cache
         self.http = httpx.Client(transport=transport, timeout=TIMEOUT_SECONDS)
 
     def close(self) -> None:
         self.http.close()
 
     def token(self, scope: str | None, *, fresh: bool = False) -> str:
-        key = self.cache.key(self.gateway_url, self.credentials.client_id, scope)
-        cached = None if fresh else self.cache.get(key)
-        if cached is not None:
-            return cached.access_token
-        issued = self._fetch_token(scope)
-        self.cache.put(key, issued)
-        return issued.access_token
+        raise NotImplementedError
 
     def send(
         self,
@@ -135,6 +120,43 @@ class GatewayClient:
         request_headers = [*headers, ("Authorization", f"Bearer {token}")]
         return self._request(method, path, content=body, headers=request_headers)
 
+    def post_form(
+        self, path: str, form: Mapping[str, str], auth: tuple[str, str] | None = None
+    ) -> httpx.Response:
+        """A form POST to the gateway (the token endpoint), with no bearer token."""
+        return self._request("POST", path, data=dict(form), auth=auth)
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return self.http.request(method, self.gateway_url + path, **kwargs)
+        except httpx.TransportError as exc:
+            raise Unreachable(self.gateway_url, str(exc) or type(exc).__name__) from None
+
+
+class GatewayClient(GatewayHttp):
+    """Calls through the gateway as one client (client credentials), with the token cache."""
+
+    def __init__(
+        self,
+        gateway_url: str,
+        credentials: ClientCredentials,
+        cache: TokenCache,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(gateway_url, transport=transport)
+        self.credentials = credentials
+        self.cache = cache
+
+    def token(self, scope: str | None, *, fresh: bool = False) -> str:
+        key = self.cache.key(self.gateway_url, self.credentials.client_id, scope)
+        cached = None if fresh else self.cache.get(key)
+        if cached is not None:
+            return cached.access_token
+        issued = self._fetch_token(scope)
+        self.cache.put(key, issued)
+        return issued.access_token
+
     def _fetch_token(self, scope: str | None) -> CachedToken:
         form = {"grant_type": "client_credentials"} | ({"scope": scope} if scope else {})
         response = self._request(
@@ -143,7 +165,7 @@ class GatewayClient:
             data=form,
             auth=(self.credentials.client_id, self.credentials.client_secret),
         )
-        answer = _json_object(response)
+        answer = json_object(response)
         access_token, expires_in = answer.get("access_token"), answer.get("expires_in")
         if response.status_code != 200 or not isinstance(access_token, str):
             raise TokenRefused(response, self.credentials.client_id)
@@ -154,12 +176,6 @@ class GatewayClient:
             self.cache.clock() + lifetime,
             granted if isinstance(granted, str) else scope or "",
         )
-
-    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            return self.http.request(method, self.gateway_url + path, **kwargs)
-        except httpx.TransportError as exc:
-            raise Unreachable(self.gateway_url, str(exc) or type(exc).__name__) from None
 
 
 def read_data(data: str | None, stdin: TextIO) -> bytes | None:
@@ -249,7 +265,7 @@ def _pretty_json(response: httpx.Response) -> str | None:
     return json.dumps(body, indent=2, ensure_ascii=False)
 
 
-def _json_object(response: httpx.Response) -> dict[str, Any]:
+def json_object(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
@@ -258,10 +274,23 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
 
 
 def _error_of(response: httpx.Response) -> str:
-    answer = _json_object(response)
+    answer = json_object(response)
     error = answer.get("error") or answer.get("title") or f"HTTP {response.status_code}"
     description = answer.get("error_description") or answer.get("detail")
     return f"{error}: {description}" if description else str(error)
+
+
+ClientOpener = Callable[[Configuration], GatewayHttp]
+
+
+def _client_credentials(
+    cache_factory: Callable[[], TokenCache], transport: httpx.BaseTransport | None
+) -> ClientOpener:
+    def open_client(configuration: Configuration) -> GatewayHttp:
+        gateway_url, credentials = configuration.gateway_url(), configuration.credentials()
+        return GatewayClient(gateway_url, credentials, cache_factory(), transport=transport)
+
+    return open_client
 
 
 def call(
@@ -272,18 +301,19 @@ def call(
     streams: Streams,
     cache_factory: Callable[[], TokenCache],
     transport: httpx.BaseTransport | None = None,
+    open_client: ClientOpener | None = None,
 ) -> int:
-    """Runs ``strata call``; returns its exit status."""
+    """Runs ``strata call``; returns its exit status. The call is made as the configured
+    client, or as whoever ``open_client`` opens a client for (the signed-in user)."""
     try:
         method, path = checked_request(request)
         body = read_data(request.data, streams.stdin)
         headers = request_headers(request, body is not None)
         configuration = Configuration(connection, env)
-        gateway_url, credentials = configuration.gateway_url(), configuration.credentials()
+        client = (open_client or _client_credentials(cache_factory, transport))(configuration)
     except (UsageError, CredentialsError) as exc:
         streams.stderr.write(f"strata: {exc}\n")
         return EXIT_USAGE
-    client = GatewayClient(gateway_url, credentials, cache_factory(), transport=transport)
     try:
         response = client.send(method, path, body=body, headers=headers, scope=request.scope)
     except TokenRefused as refused:

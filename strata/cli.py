@@ -23,6 +23,7 @@ from strata.credentials import (
 from strata.errors import ConfigurationError
 from strata.logs import configure_logging
 from strata.settings import Settings, load_settings
+from strata.user_login import DEFAULT_USER_SCOPE, login_user, signed_in_user
 
 cli = typer.Typer(help="Strata: an API-led connectivity gateway.", no_args_is_help=True)
 db_cli = typer.Typer(help="The database.", no_args_is_help=True)
@@ -251,6 +252,9 @@ def call_command(
     gateway: GatewayOption = None,
     client_id: Annotated[str | None, typer.Option(help="Or env STRATA_CLIENT_ID")] = None,
     client_secret: Annotated[str | None, typer.Option(help="Or env STRATA_CLIENT_SECRET")] = None,
+    user: Annotated[
+        bool, typer.Option("--user", help="Call as the person `strata login --user` signed in")
+    ] = False,
 ) -> None:
     """Call an API through the gateway as the configured client; prints the JSON answer.
 
@@ -273,13 +277,28 @@ def call_command(
             env=os.environ,
             streams=_streams(),
             cache_factory=_token_cache,
+            open_client=signed_in_user(os.environ) if user else None,
         )
     )
 
 
 @cli.command("login")
 def login_command(
-    client_id: Annotated[str, typer.Option(help="The client's id (`strata clients create`)")],
+    client_id: Annotated[
+        str | None, typer.Option(help="The client's id (`strata clients create`)")
+    ] = None,
+    user: Annotated[
+        bool,
+        typer.Option(
+            "--user", help="Sign a person in with the browser instead (for the experience APIs)"
+        ),
+    ] = False,
+    scope: Annotated[str, typer.Option(help="With --user: the scopes to ask for")] = (
+        DEFAULT_USER_SCOPE
+    ),
+    browser: Annotated[
+        bool, typer.Option(help="With --user: open the sign-in page in the browser")
+    ] = True,
     client_secret_stdin: Annotated[
         bool, typer.Option(help="Read the secret from stdin instead of a hidden prompt")
     ] = False,
@@ -289,7 +308,21 @@ def login_command(
     ] = True,
 ) -> None:
     """Save the client `strata call` signs in with (mode 0600 in $STRATA_CONFIG_DIR or
-    ~/.config/strata/client.json)."""
+    ~/.config/strata/client.json); with --user, sign a person in instead (authorization code
+    with PKCE through the browser) for `strata call --user`."""
+    if user:
+        raise typer.Exit(
+            login_user(
+                gateway,
+                scope=scope,
+                open_browser=browser,
+                env=os.environ,
+                announce=lambda line: typer.echo(line, err=True),
+            )
+        )
+    if client_id is None:
+        typer.echo("strata: give --client-id (a client app) or --user (a person)", err=True)
+        raise typer.Exit(EXIT_USAGE)
     if client_secret_stdin:
         secret = sys.stdin.readline().strip()
     else:

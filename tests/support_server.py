@@ -89,9 +89,11 @@ def start_server(
     env: dict[str, str] | None = None,
     *,
     name: str = "serve",
+    port: int | None = None,
 ) -> Server:
-    """Starts `strata serve` in ``directory`` (its log is ``<name>.log`` there)."""
-    port = free_port()
+    """Starts `strata serve` in ``directory`` (its log is ``<name>.log`` there), on ``port``
+    when given (to name the server's own URL in ``env`` beforehand), else on a free one."""
+    port = port or free_port()
     log = directory / f"{name}.log"
     environment = {
         **os.environ,

@@ -22,6 +22,7 @@ WEB_CLIENT_ID = "strata-web"
 MOBILE_CLIENT_ID = "strata-mobile"
 DOCS_CLIENT_ID = "strata-docs"
 PORTAL_CLIENT_ID = "strata-portal"
+CLI_CLIENT_ID = "strata-cli"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 WEB_REDIRECT_PATH = "/app/callback"
 DOCS_REDIRECT_PATH = "/apis/_assets/oauth2-redirect.html"  # Swagger UI in the API catalog
@@ -29,6 +30,8 @@ PORTAL_REDIRECT_PATH = "/portal/callback"
 WEB_REDIRECT_URI = DEFAULT_BASE_URL + WEB_REDIRECT_PATH
 # RFC 8252: a private-use scheme for the installed app, and loopback for its debug build.
 MOBILE_REDIRECT_URIS = ("dev.strata.mobile:/oauth/callback", "http://127.0.0.1/oauth/callback")
+# `strata login --user` listens on a loopback port the system picks (RFC 8252 7.3).
+CLI_REDIRECT_URIS = ("http://127.0.0.1/callback",)
 USER_APP_SCOPES = "me:read me:write inventory:read availability:read"
 PORTAL_SCOPES = "apps:read apps:write"
 
@@ -105,8 +108,9 @@ async def seed_demo_users(
     base_url: str = DEFAULT_BASE_URL,
 ) -> int:
     """Creates the demo users (linked to the first customers of the world) and the public
-    clients of the demo web app, mobile app, API docs and developer portal, where missing; the
-    web, docs and portal clients return to ``base_url``. Returns how many were created."""
+    clients of the demo web app, mobile app, command line, API docs and developer portal,
+    where missing; the web, docs and portal clients return to ``base_url``. Returns how many
+    were created."""
     passwords = passwords or Passwords()
     created = 0
     async with database.session() as session:
@@ -143,6 +147,7 @@ async def _seed_app_clients(
     apps = (
         (WEB_CLIENT_ID, "Strata web app", (base_url + WEB_REDIRECT_PATH,), USER_APP_SCOPES),
         (MOBILE_CLIENT_ID, "Strata mobile app", MOBILE_REDIRECT_URIS, USER_APP_SCOPES),
+        (CLI_CLIENT_ID, "Strata command line", CLI_REDIRECT_URIS, USER_APP_SCOPES),
         (DOCS_CLIENT_ID, "Strata API docs", (base_url + DOCS_REDIRECT_PATH,), docs_scopes),
         (
             PORTAL_CLIENT_ID,

@@ -115,7 +115,7 @@ async def test_seed_demo_users_is_idempotent_and_links_customers(
     passwords: Passwords,
 ) -> None:
     world = _world()
-    assert await seed_demo_users(database, world, passwords) == len(DEMO_USERS) + 4
+    assert await seed_demo_users(database, world, passwords) == len(DEMO_USERS) + 5
     assert await seed_demo_users(database, world, passwords) == 0
     async with database.session() as session:
         for demo in DEMO_USERS:

@@ -1,0 +1,409 @@
+// The screens. Each view fills a fresh container from the web experience API; `ctx` gives it
+// the API, navigation, the message area, and whether it is still the screen being shown.
+
+import { badge, card, dateTime, day, h, isZero, money, table } from "./dom.js";
+
+// Orders in these states are still moving: their page looks again shortly.
+const SETTLING = new Set(["processing", "rolling_back", "cancelling"]);
+const POLL_INTERVAL_MS = 1000;
+const POLL_LIMIT = 30;
+
+const orderLink = (order) =>
+  h("a", { href: `#/orders/${encodeURIComponent(order.id)}`, testid: "order-link" }, order.id);
+
+export function signedOutView(container, { onSignIn }) {
+  container.append(
+    h(
+      "section",
+      { class: "hero", testid: "signed-out" },
+      h("h1", {}, "Your business, connected"),
+      h(
+        "p",
+        {},
+        "This store runs on Strata, an API-led connectivity gateway. Your account lives in a ",
+        "CRM, orders and invoices in an ERP, stock in an inventory system: the web experience ",
+        "API brings them together for this page, through the gateway.",
+      ),
+      h(
+        "ul",
+        { class: "features" },
+        h("li", {}, "Your dashboard: balance, recent orders and invoices"),
+        h("li", {}, "The catalog, with live availability at every location"),
+        h("li", {}, "Checkout and payment, with every step of the order traced"),
+      ),
+      h("button", { class: "button primary", testid: "sign-in", on: { click: onSignIn } }, "Sign in"),
+      h("p", { class: "hint" }, "Demo customers: dana, eli or fran; password <name>-demo-password."),
+    ),
+  );
+}
+
+export async function dashboardView(container, ctx) {
+  const dashboard = await ctx.api.dashboard();
+  const { customer } = dashboard;
+  const degraded = dashboard.degraded ?? [];
+  // A part whose system is down is shown as unavailable, never as "nothing".
+  const part = (name, render) =>
+    degraded.includes(name)
+      ? h("p", { class: "empty", testid: "unavailable" }, "Unavailable right now.")
+      : render();
+  const sections = [
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", { testid: "customer-name" }, customer?.name ?? "Your account"),
+      customer?.name ? h("p", { class: "muted" }, profileLine(customer)) : null,
+    ),
+    degraded.length
+      ? h(
+          "p",
+          { class: "notice", testid: "degraded" },
+          `Some of your information is unavailable right now (${degraded.join(", ")}). `,
+          "The rest is up to date.",
+        )
+      : null,
+    h(
+      "div",
+      { class: "grid two" },
+      card("Balance", { testid: "balance" }, part("balance", () => balance(dashboard.balance))),
+      card("Recent activity", { testid: "activity" }, part("activity", () => activity(dashboard.activity))),
+    ),
+    card(
+      "Recent orders",
+      { testid: "recent-orders" },
+      part("recent_orders", () => orderTable(dashboard.recent_orders)),
+      h("p", {}, h("a", { href: "#/orders" }, "All orders →")),
+    ),
+    card("Invoices", { testid: "invoices" }, part("invoices", () => invoiceTable(dashboard.invoices))),
+  ];
+  container.append(...sections.filter(Boolean));
+}
+
+function profileLine(customer) {
+  return [customer.email, customer.phone, `Customer ${customer.id}`].filter(Boolean).join(" · ");
+}
+
+function balance(balances) {
+  if (balances.length === 0) return h("p", { class: "empty" }, "Nothing owed.");
+  return balances.map((entry) =>
+    h(
+      "div",
+      { class: "figure" },
+      h("strong", { testid: "balance-open" }, money(entry.open)),
+      h("span", { class: "muted" }, ` on ${plural(entry.open_invoices, "open invoice")}`),
+    ),
+  );
+}
+
+function activity(entries) {
+  if (entries.length === 0) return h("p", { class: "empty" }, "Nothing yet.");
+  return h(
+    "ul",
+    { class: "plain" },
+    entries.map((entry) =>
+      h(
+        "li",
+        {},
+        h("span", {}, entry.subject || entry.kind || "Activity"),
+        h("span", { class: "muted" }, ` ${dateTime(entry.occurred_at)}`),
+      ),
+    ),
+  );
+}
+
+const plural = (count, noun) => `${count} ${noun}${count === 1 ? "" : "s"}`;
+
+function orderTable(orders) {
+  return table(
+    [
+      ["Order", orderLink],
+      ["Placed", (order) => dateTime(order.placed_at)],
+      ["Status", (order) => badge(order.status)],
+      ["Total", (order) => money(order.total)],
+      ["Invoice", (order) => order.invoice_number ?? "—"],
+      ["Due", (order) => (order.amount_due ? money(order.amount_due) : "—")],
+    ],
+    orders,
+    { rowTestid: () => "order-row", empty: "No orders yet. Browse the products to place one." },
+  );
+}
+
+function invoiceTable(invoices) {
+  return table(
+    [
+      ["Invoice", (invoice) => invoice.number],
+      ["Status", (invoice) => badge(invoice.status)],
+      ["Total", (invoice) => money(invoice.total)],
+      ["Amount due", (invoice) => money(invoice.amount_due)],
+      ["Due date", (invoice) => day(invoice.due_date)],
+    ],
+    invoices,
+    { rowTestid: () => "invoice-row", empty: "No invoices yet." },
+  );
+}
+
+export async function ordersView(container, ctx) {
+  const rows = h("div", {});
+  const more = h("button", { class: "button", testid: "more-orders" }, "More orders");
+  let cursor = null;
+  const orders = [];
+  const load = async () => {
+    more.disabled = true;
+    const page = await ctx.api.orders({ limit: 10, cursor });
+    orders.push(...page.items);
+    cursor = page.next_cursor;
+    rows.replaceChildren(orderTable(orders));
+    more.hidden = !cursor;
+    more.disabled = false;
+  };
+  more.addEventListener("click", () => load().catch(ctx.report));
+  await load();
+  container.append(h("h1", {}, "Your orders"), card(null, { testid: "orders" }, rows, more));
+}
+
+export async function productsView(container, ctx) {
+  const grid = h("div", { class: "products", testid: "products" });
+  const more = h("button", { class: "button", testid: "more-products" }, "More products");
+  let cursor = null;
+  const load = async () => {
+    more.disabled = true;
+    const page = await ctx.api.products({ limit: 12, cursor });
+    grid.append(...page.items.map((product) => productCard(product, ctx)));
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    more.disabled = false;
+  };
+  more.addEventListener("click", () => load().catch(ctx.report));
+  await load();
+  container.append(
+    h("div", { class: "page-head" }, h("h1", {}, "Products")),
+    grid,
+    h("div", { class: "center" }, more),
+  );
+}
+
+function productCard(product, ctx) {
+  const quantity = h("input", {
+    type: "number",
+    min: 1,
+    max: Math.max(product.available, 1),
+    value: 1,
+    class: "quantity",
+    "aria-label": `Quantity of ${product.name}`,
+    testid: "quantity",
+  });
+  const order = h("button", { class: "button primary", testid: "order-button" }, "Order");
+  order.disabled = !product.in_stock || product.active === false;
+  const attempt = new Attempt();
+  order.addEventListener("click", async () => {
+    const lines = [{ sku: product.sku, quantity: Number(quantity.value) }];
+    order.disabled = true;
+    order.textContent = "Placing order…";
+    try {
+      const placed = await attempt.run(lines, (key) => ctx.api.checkout(lines, key));
+      ctx.notify(`Order placed: ${placed.id}`);
+      ctx.navigate(`#/orders/${encodeURIComponent(placed.id)}`);
+    } catch (error) {
+      ctx.report(error);
+      order.disabled = false;
+      order.textContent = "Order";
+    }
+  });
+  return h(
+    "article",
+    { class: "product", testid: "product-card", data: { sku: product.sku } },
+    h("h3", { testid: "product-name" }, product.name),
+    h("p", { class: "sku muted" }, product.sku),
+    product.description ? h("p", { class: "description" }, product.description) : null,
+    h("p", { class: "price", testid: "product-price" }, money(product.price)),
+    h(
+      "p",
+      {
+        class: product.in_stock && product.active !== false ? "stock in" : "stock out",
+        testid: "product-available",
+      },
+      stockText(product),
+    ),
+    locationList(product.locations ?? []),
+    h("div", { class: "order-row" }, quantity, order),
+  );
+}
+
+function stockText(product) {
+  if (product.active === false) return "No longer sold";
+  return product.in_stock ? `${product.available} available` : "Out of stock";
+}
+
+function locationList(locations) {
+  const stocked = locations.filter((location) => location.available > 0);
+  if (stocked.length === 0) return null;
+  return h(
+    "ul",
+    { class: "locations" },
+    stocked.map((location) =>
+      h("li", {}, h("span", {}, location.name), h("span", {}, String(location.available))),
+    ),
+  );
+}
+
+/**
+ * One attempt at a write: its Idempotency-Key is made once and reused when the same request
+ * is tried again after a transient failure, so a retry never orders or pays twice. A
+ * different request, a success or a definite refusal starts a new attempt.
+ */
+class Attempt {
+  #key = null;
+  #request = null;
+
+  async run(request, send) {
+    const fingerprint = JSON.stringify(request);
+    if (this.#key === null || this.#request !== fingerprint) {
+      this.#key = crypto.randomUUID();
+      this.#request = fingerprint;
+    }
+    try {
+      const answer = await send(this.#key);
+      this.#key = null;
+      return answer;
+    } catch (error) {
+      if (!error.transient) this.#key = null;
+      throw error;
+    }
+  }
+}
+
+export async function orderView(container, ctx, orderId) {
+  let order = await ctx.api.order(orderId);
+  const body = h("div", {});
+  const attempt = new Attempt();
+  const pay = async (button) => {
+    button.disabled = true;
+    button.textContent = "Paying…";
+    try {
+      order = await attempt.run({ pay: order.id }, (key) => ctx.api.pay(order.id, key));
+      ctx.notify(order.status === "paid" ? "Payment received. Thank you!" : "Payment recorded.");
+      render();
+    } catch (error) {
+      ctx.report(error);
+      button.disabled = false;
+      button.textContent = "Pay now";
+    }
+  };
+  const render = () => body.replaceChildren(...orderSections(order, pay).filter(Boolean));
+  render();
+  container.append(body);
+  if (SETTLING.has(order.status)) {
+    // Shown now; looked at again until the order settles (while this page is on screen).
+    const follow = async () => {
+      for (let polls = 0; SETTLING.has(order.status) && polls < POLL_LIMIT; polls += 1) {
+        await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+        if (!ctx.stillCurrent()) return;
+        order = await ctx.api.order(orderId);
+        if (ctx.stillCurrent()) render();
+      }
+    };
+    follow().catch((error) => ctx.stillCurrent() && ctx.report(error));
+  }
+}
+
+function orderSections(order, pay) {
+  return [
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", {}, "Order ", h("span", { class: "mono", testid: "order-id" }, order.id)),
+      h("p", {}, badge(order.status, "order-status"), ` Placed ${dateTime(order.placed_at)}`),
+    ),
+    order.failure ? h("p", { class: "notice", testid: "order-failure" }, order.failure) : null,
+    h(
+      "div",
+      { class: "grid two" },
+      card("Items", { testid: "order-lines" }, lineTable(order), totals(order)),
+      invoiceCard(order, pay),
+    ),
+    card("How it went", { testid: "trace" }, traceList(order.trace ?? [])),
+  ];
+}
+
+function lineTable(order) {
+  return table(
+    [
+      ["Product", (line) => h("span", {}, line.name ?? line.sku, h("br"), h("small", { class: "muted" }, line.sku))],
+      ["Qty", (line) => String(line.quantity)],
+      ["Unit price", (line) => money(line.unit_price)],
+      ["Amount", (line) => money(line.amount)],
+    ],
+    order.lines ?? [],
+  );
+}
+
+function totals(order) {
+  return h(
+    "dl",
+    { class: "totals" },
+    h("dt", {}, "Total"),
+    h("dd", { testid: "order-total" }, money(order.total)),
+    order.amount_paid ? [h("dt", {}, "Paid"), h("dd", { testid: "amount-paid" }, money(order.amount_paid))] : null,
+  );
+}
+
+function invoiceCard(order, pay) {
+  const { invoice, sales_order: salesOrder } = order;
+  if (!invoice) {
+    return card("Invoice", { testid: "invoice" }, h("p", { class: "empty" }, "Not invoiced yet."));
+  }
+  const paid = isZero(invoice.amount_due);
+  const button = order.can_pay
+    ? h("button", { class: "button primary", testid: "pay-button" }, `Pay ${money(invoice.amount_due)}`)
+    : null;
+  button?.addEventListener("click", () => pay(button));
+  return card(
+    "Invoice",
+    { testid: "invoice" },
+    h(
+      "dl",
+      { class: "facts" },
+      h("dt", {}, "Number"),
+      h("dd", { testid: "invoice-number" }, invoice.number),
+      h("dt", {}, "Status"),
+      h("dd", {}, badge(invoice.status, "invoice-status")),
+      h("dt", {}, "Total"),
+      h("dd", {}, money(invoice.total)),
+      h("dt", {}, "Amount due"),
+      h("dd", { testid: "amount-due", class: paid ? "settled" : "owing" }, money(invoice.amount_due)),
+      h("dt", {}, "Due date"),
+      h("dd", {}, day(invoice.due_date)),
+      salesOrder ? [h("dt", {}, "Sales order"), h("dd", {}, `${salesOrder.number} (${salesOrder.status})`)] : null,
+    ),
+    button,
+  );
+}
+
+function traceList(steps) {
+  if (steps.length === 0) return h("p", { class: "empty" }, "No steps recorded yet.");
+  return h(
+    "ol",
+    { class: "trace" },
+    steps.map((step) =>
+      h(
+        "li",
+        { testid: "trace-step", data: { step: step.step, status: step.status } },
+        h("span", { class: "step" }, humanize(step.step)),
+        badge(step.status),
+        h(
+          "span",
+          { class: "muted" },
+          ` ${plural(step.attempts ?? 0, "attempt")} · ${dateTime(step.finished_at ?? step.started_at)}`,
+        ),
+        step.error ? h("p", { class: "step-error" }, describe(step.error)) : null,
+        step.undone ? h("p", { class: "muted step-undone" }, `Undone: ${step.undone}`) : null,
+      ),
+    ),
+  );
+}
+
+const humanize = (name) => String(name).replaceAll("_", " ").replace(/^./, (c) => c.toUpperCase());
+
+function describe(error) {
+  if (typeof error === "string") return error;
+  return error?.detail || error?.title || JSON.stringify(error);
+}
