@@ -25,6 +25,7 @@ ASSET_TYPES = {
     "api.js": "text/javascript; charset=utf-8",
     "dom.js": "text/javascript; charset=utf-8",
     "views.js": "text/javascript; charset=utf-8",
+    "order.js": "text/javascript; charset=utf-8",
     "app.css": "text/css; charset=utf-8",
     "icon.svg": "image/svg+xml",
 }

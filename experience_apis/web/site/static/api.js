@@ -94,6 +94,32 @@ export async function call(method, path, { body, idempotencyKey, retries = 0 } =
   }
 }
 
+/**
+ * One attempt at a write: its Idempotency-Key is made once and reused when the same request
+ * is tried again after a transient failure, so a retry never orders or pays twice. A
+ * different request, a success or a definite refusal starts a new attempt.
+ */
+export class Attempt {
+  #key = null;
+  #request = null;
+
+  async run(request, send) {
+    const fingerprint = JSON.stringify(request);
+    if (this.#key === null || this.#request !== fingerprint) {
+      this.#key = crypto.randomUUID();
+      this.#request = fingerprint;
+    }
+    try {
+      const answer = await send(this.#key);
+      this.#key = null;
+      return answer;
+    } catch (error) {
+      if (!error.transient) this.#key = null;
+      throw error;
+    }
+  }
+}
+
 const query = (params) => {
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) {

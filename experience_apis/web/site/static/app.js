@@ -4,7 +4,8 @@
 import { api, SIGNED_OUT } from "./api.js";
 import { finishSignIn, isSignedIn, signIn, signOut, username } from "./auth.js";
 import { h } from "./dom.js";
-import { dashboardView, orderView, ordersView, productsView, signedOutView } from "./views.js";
+import { orderView } from "./order.js";
+import { dashboardView, ordersView, productsView, signedOutView } from "./views.js";
 
 const APP_PATH = "/app";
 const CALLBACK_PATH = "/app/callback";

@@ -36,6 +36,8 @@ export function money(value) {
   return moneyFormats.get(currency).format(Number(value.amount));
 }
 
+export const plural = (count, noun) => `${count} ${noun}${count === 1 ? "" : "s"}`;
+
 export const isZero = (value) => Boolean(value) && Number(value.amount) === 0;
 
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
