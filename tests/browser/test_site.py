@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
+from importlib.resources import files
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from experience_apis.web.site import create_site_router
-from experience_apis.web.site.router import ASSET_TYPES
+from experience_apis.web.site.router import ASSET_TYPES, PAGE_FILE
 from strata.errors import install_problem_handlers
 from strata.http import in_process
 
@@ -113,3 +114,10 @@ async def test_only_the_app_files_are_served(site: httpx.AsyncClient, path: str)
     response = await site.get(path)
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_every_file_in_the_static_folder_is_served() -> None:
+    # A new file left out of ASSET_TYPES would be a 404 in the browser (and missing from
+    # the package data, which takes the whole folder).
+    shipped = {entry.name for entry in (files("experience_apis.web.site") / "static").iterdir()}
+    assert shipped == {*ASSET_TYPES, PAGE_FILE}
