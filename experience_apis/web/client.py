@@ -38,7 +38,10 @@ class AnsweredError(DownstreamError):
 
 @dataclass(frozen=True)
 class Placed:
+    """The orders API's answer to placing an order: 201 done, 202 still going."""
+
     order: below.Order
+    status: int
     replayed: bool
 
 
@@ -108,7 +111,7 @@ class WebCalls(ExperienceCaller):
             "orders", "POST", "/orders", json=order, headers={"Idempotency-Key": idempotency_key}
         )
         replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
-        return Placed(read(below.Order, response, "orders"), replayed)
+        return Placed(read(below.Order, response, "orders"), response.status_code, replayed)
 
     async def pay(
         self, order_id: str, amount: Money | None, idempotency_key: str | None

@@ -139,11 +139,12 @@ async def check_out(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     key = checked_key(idempotency_key)
-    order, replayed = await service.checkout(cart, key)
-    headers = {"Location": f"{base_path}/orders/{order.id}"}
-    if replayed:
+    done = await service.checkout(cart, key)
+    headers = {"Location": f"{base_path}/orders/{done.order.id}"}
+    if done.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(order.model_dump(mode="json"), status_code=201, headers=headers)
+    status = 202 if done.status == 202 else 201
+    return JSONResponse(done.order.model_dump(mode="json"), status_code=status, headers=headers)
 
 
 @orders.get(

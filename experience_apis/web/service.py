@@ -8,8 +8,10 @@ own dashboard and orders, never another customer's (answered exactly like an unk
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from experience_apis.common.clients import DownstreamError
 from experience_apis.web import below, views
@@ -27,6 +29,7 @@ from experience_apis.web.schemas import (
     ProductPage,
 )
 
+T = TypeVar("T")
 RECENT_ORDERS = 5
 DASHBOARD_INVOICES = 10
 DASHBOARD_ACTIVITY = 5
@@ -38,6 +41,13 @@ OVERVIEW_PARTS: dict[str, tuple[str, ...]] = {
     "invoices": ("invoices", "balance"),
 }
 OVERVIEW_DASHBOARD_PARTS = ("customer", "activity", "invoices", "balance")
+
+
+@dataclass(frozen=True)
+class CheckedOut:
+    order: Order
+    status: int  # 201 placed; 202 still being placed
+    replayed: bool
 
 
 def _unknown(error: DownstreamError) -> bool:
@@ -86,7 +96,7 @@ class WebService:
         )
 
     @staticmethod
-    async def _try(call: Any) -> Any:
+    async def _try(call: Awaitable[T]) -> T | DownstreamError:
         """The answer, or the failure of a system below (to degrade); a refusal is raised."""
         try:
             return await call
@@ -126,7 +136,7 @@ class WebService:
         return views.product(item, self._stock(stock))
 
     @staticmethod
-    async def _result(call: Any) -> Any:
+    async def _result(call: Awaitable[T]) -> T | DownstreamError:
         try:
             return await call
         except DownstreamError as error:
@@ -192,9 +202,8 @@ class WebService:
 
     # -- checkout ---------------------------------------------------------------------------
 
-    async def checkout(self, cart: CheckoutRequest, idempotency_key: str) -> tuple[Order, bool]:
-        """The order placed (or, for a key used before, the first answer replayed) and
-        whether it was replayed."""
+    async def checkout(self, cart: CheckoutRequest, idempotency_key: str) -> CheckedOut:
+        """The order placed (or, for a key used before, the first answer replayed)."""
         location = cart.location_id or await choose_location(
             self.calls, cart.lines, self.availability_concurrency
         )
@@ -202,7 +211,8 @@ class WebService:
             placed = await self._place(cart, location, idempotency_key)
         except DownstreamError as error:
             raise passthrough(error) from None
-        return await self._with_trace(placed.order), placed.replayed
+        order = await self._with_trace(placed.order)
+        return CheckedOut(order, placed.status, placed.replayed)
 
     async def _place(self, cart: CheckoutRequest, location: str, key: str) -> Placed:
         try:

@@ -3,7 +3,8 @@ calls, no rules beyond presentation."""
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import Any, overload
 
 from experience_apis.web import below
 from experience_apis.web.schemas import (
@@ -20,6 +21,27 @@ from experience_apis.web.schemas import (
     SalesOrder,
     TraceStep,
 )
+from system_apis.canonical import Money
+
+CENT = Decimal("0.01")
+
+
+@overload
+def shown(money: Money) -> Money: ...
+@overload
+def shown(money: None) -> None: ...
+@overload
+def shown(money: Money | None) -> Money | None: ...
+def shown(money: Money | None) -> Money | None:
+    """Money as a shop shows it, in cents when that loses nothing: a ledger's "290.0000"
+    is "290.00" here; "0.125" stays as it is."""
+    if money is None:
+        return None
+    cents = money.amount.quantize(CENT)
+    if cents != money.amount:
+        return money
+    return Money(amount=cents, currency=money.currency)
+
 
 # -- the catalog --------------------------------------------------------------------------
 
@@ -33,7 +55,7 @@ def product(item: below.CatalogProduct, availability: below.Availability | None)
         name=item.name,
         description=item.description,
         category=item.category,
-        price=item.price,
+        price=shown(item.price),
         active=item.active,
         available=available,
         in_stock=available > 0,
@@ -65,11 +87,11 @@ def summary(order: below.Order) -> OrderSummary:
         id=order.id,
         status=order.status,
         placed_at=order.created_at,
-        total=order.total,
+        total=shown(order.total),
         item_count=sum(line.quantity for line in order.lines),
         invoice_number=invoice.number if invoice else None,
         invoice_status=invoice.status if invoice else None,
-        amount_due=invoice.amount_due if invoice else None,
+        amount_due=shown(invoice.amount_due) if invoice else None,
     )
 
 
@@ -115,13 +137,13 @@ def order(found: below.Order, trace: below.Trace) -> Order:
                 sku=line.sku,
                 name=line.name,
                 quantity=line.quantity,
-                unit_price=line.unit_price,
-                amount=line.amount,
+                unit_price=shown(line.unit_price),
+                amount=shown(line.amount),
             )
             for line in found.lines
         ],
-        total=found.total,
-        amount_paid=found.amount_paid,
+        total=shown(found.total),
+        amount_paid=shown(found.amount_paid),
         paid_at=found.paid_at,
         sales_order=SalesOrder(number=found.sales_order.number, status=found.sales_order.status)
         if found.sales_order
@@ -129,8 +151,8 @@ def order(found: below.Order, trace: below.Trace) -> Order:
         invoice=OrderInvoice(
             number=invoice.number,
             status=invoice.status,
-            total=invoice.total,
-            amount_due=invoice.amount_due,
+            total=shown(invoice.total),
+            amount_due=shown(invoice.amount_due),
             due_date=invoice.due_date,
         )
         if invoice
@@ -167,8 +189,8 @@ def invoices(items: list[below.Invoice], limit: int) -> list[DashboardInvoice]:
             id=invoice.id,
             number=invoice.number,
             status=invoice.status,
-            total=invoice.total,
-            amount_due=invoice.amount_due,
+            total=shown(invoice.total),
+            amount_due=shown(invoice.amount_due),
             due_date=invoice.due_date,
             created_at=invoice.created_at,
         )
@@ -177,7 +199,9 @@ def invoices(items: list[below.Invoice], limit: int) -> list[DashboardInvoice]:
 
 
 def balance(items: list[below.Balance]) -> list[DashboardBalance]:
-    return [DashboardBalance(open=item.open, open_invoices=item.open_invoices) for item in items]
+    return [
+        DashboardBalance(open=shown(item.open), open_invoices=item.open_invoices) for item in items
+    ]
 
 
 def activity(items: list[below.Activity], limit: int) -> list[DashboardActivity]:

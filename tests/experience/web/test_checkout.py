@@ -15,6 +15,7 @@ from experience.web.shop import (
     new_key,
     signed_in,
 )
+from strata.settings import FaultSettings
 
 CHAIR = "FUR-001-GRA"
 CHAIR_SILVER = "FUR-001-SIL"
@@ -262,6 +263,35 @@ async def test_no_location_with_the_whole_cart_is_409_naming_the_lines(
     assert lines[CHAIR_SILVER]["locations_with_enough"]
     assert CHAIR in problem["detail"]
     assert await process_orders(stack, await stack.customer_id("dana"), dana) == []
+
+
+async def test_a_system_down_during_checkout_is_503_and_nothing_stays(
+    stack: ExperienceStack,
+) -> None:
+    dana = await signed_in(stack, "dana")
+    before = units_by_location(await availability(stack, CHAIR, dana))
+    stack.layers.fault_states["erp"].set(FaultSettings(outage=True))
+    async with stack.api("web") as web:
+        answer = await check_out(web, dana, cart((CHAIR, 1)))
+        problem = assert_problem(answer, 503, "upstream-unavailable")
+        stack.layers.fault_states["erp"].clear()
+        order = await web.get(f"/orders/{problem['order_id']}", headers=dana)
+
+    assert problem["system"] == "orders"
+    assert "erp" in problem["detail"]
+    assert problem["failed_step"] == "create_sales_order"
+    # The stock hold is released; undoing the ERP order waits for the ERP to come back.
+    assert problem["rolled_back"] is False
+    shown = order.json()
+    assert shown["status"] == "rolling_back"
+    assert shown["can_pay"] is False
+    assert "erp" in shown["failure"]
+    steps = {step["step"]: step for step in shown["trace"]}
+    assert steps["reserve_stock"]["undone"] == "compensated"
+    assert steps["create_sales_order"]["status"] == "failed"
+    assert steps["create_sales_order"]["error"] == shown["failure"]
+    assert steps["create_invoice"]["status"] == "pending"
+    assert units_by_location(await availability(stack, CHAIR, dana)) == before
 
 
 async def test_checkout_needs_a_customer_who_may_write(stack: ExperienceStack) -> None:
