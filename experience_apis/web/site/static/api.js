@@ -1,7 +1,7 @@
 // Calls to the web experience API through the gateway, with the signed-in user's token.
 // Every failure becomes an ApiError carrying the problem+json answer (title, detail, errors).
 
-import { accessToken, refresh } from "./auth.js";
+import { accessToken, forget, refresh } from "./auth.js";
 
 const API_BASE = "/experience/web/v1";
 // Answers worth the same request again (with the same Idempotency-Key, so never twice done).
@@ -63,6 +63,10 @@ async function sendSignedIn(method, path, options) {
     token = await refresh();
     if (token === null) throw signedOut();
     response = await send(method, path, options, token);
+    if (response.status === 401) {
+      forget(); // refused even fresh: sign in again rather than loop
+      throw signedOut();
+    }
   }
   return response;
 }

@@ -54,6 +54,13 @@ async function s256(verifier) {
 
 /** Leaves for the sign-in page; `returnTo` is the hash to show once signed in. */
 export async function signIn(returnTo = "#/dashboard") {
+  if (!window.isSecureContext || !crypto.subtle) {
+    // Browsers offer the hashing PKCE needs only to https pages and to 127.0.0.1/localhost.
+    throw new AuthError(
+      "Sign-in needs a secure page",
+      "Open the app over HTTPS, or at http://127.0.0.1 or http://localhost.",
+    );
+  }
   const server = await serverMetadata();
   const verifier = randomString(32); // 43 characters, the shortest RFC 7636 allows
   const state = randomString(16);
@@ -139,7 +146,8 @@ function readStoredTokens() {
   }
 }
 
-function forget() {
+/** Forgets this tab's tokens without telling the server (they were refused anyway). */
+export function forget() {
   tokens = null;
   sessionStorage.removeItem(TOKENS_KEY);
   sessionStorage.removeItem(PENDING_KEY);
