@@ -22,6 +22,7 @@ from tests.support_server import Server
 
 USERNAME, PASSWORD = "dana", "dana-demo-password"
 BACKSTAGE_SCOPES = "crm:read erp:read availability:read"
+PAGE_SIZE = 12  # products the app asks for at a time
 IN_STOCK_CARD = "[data-testid=product-card]:has([data-testid=order-button]:enabled)"
 LOST_ANSWER = {
     "type": "about:blank",
@@ -92,6 +93,12 @@ def sign_in(page: Page, base_url: str) -> None:
 
 def order_one_in_stock(page: Page, server: Server, backstage: str) -> str:
     page.get_by_test_id("nav-products").click()
+    cards = page.get_by_test_id("product-card")
+    expect(cards).to_have_count(PAGE_SIZE)
+    page.get_by_test_id("more-products").click()  # the next page, after the first
+    expect(cards).to_have_count(2 * PAGE_SIZE)
+    skus = [card.get_attribute("data-sku") for card in cards.all()]
+    assert len(set(skus)) == len(skus)
     card = page.locator(IN_STOCK_CARD).first
     sku = card.get_attribute("data-sku")
     assert sku

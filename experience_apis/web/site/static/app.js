@@ -24,9 +24,9 @@ let generation = 0;
 let keepNextMessage = false;
 
 const ROUTES = [
-  [/^#\/dashboard$/, (container, ctx) => dashboardView(container, ctx)],
-  [/^#\/products$/, (container, ctx) => productsView(container, ctx)],
-  [/^#\/orders$/, (container, ctx) => ordersView(container, ctx)],
+  [/^#\/dashboard$/, dashboardView],
+  [/^#\/products$/, productsView],
+  [/^#\/orders$/, ordersView],
   [/^#\/orders\/([^/]+)$/, (container, ctx, id) => orderView(container, ctx, decodeURIComponent(id))],
 ];
 
@@ -121,14 +121,16 @@ async function route({ keepMessage = false } = {}) {
 
 async function start() {
   signOutButton.addEventListener("click", async () => {
+    let failure = null;
     try {
-      await signOut();
+      await signOut(); // this tab forgets its tokens even when the server cannot be told
     } catch (error) {
-      report(error);
+      failure = error;
     }
     history.replaceState(null, "", APP_PATH);
     await route();
-    show("You are signed out.", "info");
+    if (failure) report(failure);
+    else show("You are signed out.", "info");
   });
   window.addEventListener("hashchange", () => {
     const keep = keepNextMessage;

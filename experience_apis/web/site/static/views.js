@@ -135,43 +135,56 @@ function invoiceTable(invoices) {
   );
 }
 
+/** A "More" button over keyset pages: `fetchPage(cursor)` answers `{ items, next_cursor }`. */
+function pager(label, testid, fetchPage, showItems, report) {
+  const button = h("button", { class: "button", testid }, label);
+  let cursor = null;
+  const load = async () => {
+    button.disabled = true;
+    try {
+      const page = await fetchPage(cursor);
+      showItems(page.items);
+      cursor = page.next_cursor;
+      button.hidden = !cursor;
+    } finally {
+      button.disabled = false;
+    }
+  };
+  button.addEventListener("click", () => load().catch(report));
+  return { button, load };
+}
+
 export async function ordersView(container, ctx) {
   const rows = h("div", {});
-  const more = h("button", { class: "button", testid: "more-orders" }, "More orders");
-  let cursor = null;
   const orders = [];
-  const load = async () => {
-    more.disabled = true;
-    const page = await ctx.api.orders({ limit: 10, cursor });
-    orders.push(...page.items);
-    cursor = page.next_cursor;
-    rows.replaceChildren(orderTable(orders));
-    more.hidden = !cursor;
-    more.disabled = false;
-  };
-  more.addEventListener("click", () => load().catch(ctx.report));
-  await load();
-  container.append(h("h1", {}, "Your orders"), card(null, { testid: "orders" }, rows, more));
+  const more = pager(
+    "More orders",
+    "more-orders",
+    (cursor) => ctx.api.orders({ limit: 10, cursor }),
+    (items) => {
+      orders.push(...items);
+      rows.replaceChildren(orderTable(orders));
+    },
+    ctx.report,
+  );
+  await more.load();
+  container.append(h("h1", {}, "Your orders"), card(null, { testid: "orders" }, rows, more.button));
 }
 
 export async function productsView(container, ctx) {
   const grid = h("div", { class: "products", testid: "products" });
-  const more = h("button", { class: "button", testid: "more-products" }, "More products");
-  let cursor = null;
-  const load = async () => {
-    more.disabled = true;
-    const page = await ctx.api.products({ limit: 12, cursor });
-    grid.append(...page.items.map((product) => productCard(product, ctx)));
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-    more.disabled = false;
-  };
-  more.addEventListener("click", () => load().catch(ctx.report));
-  await load();
+  const more = pager(
+    "More products",
+    "more-products",
+    (cursor) => ctx.api.products({ limit: 12, cursor }),
+    (items) => grid.append(...items.map((product) => productCard(product, ctx))),
+    ctx.report,
+  );
+  await more.load();
   container.append(
     h("div", { class: "page-head" }, h("h1", {}, "Products")),
     grid,
-    h("div", { class: "center" }, more),
+    h("div", { class: "center" }, more.button),
   );
 }
 
