@@ -156,7 +156,11 @@ class RegistryService:
         existing = await self._find(registration.name)
         if existing is not None and _same_builtin(existing, registration, document):
             return existing
-        document = await self._document_of(registration)
+        if document is None:
+            document = await self._document_of(registration)
+        # Otherwise the document is Strata's own, made by its code and validated in CI
+        # (`strata openapi export --check`); validating it again costs about 1 s per API at
+        # every start on an empty registry.
         async with self._database.session() as session:
             await store.lock_registry(session)
             record = await store.find(session, registration.name)
