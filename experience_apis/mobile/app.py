@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from experience_apis.common.clients import ExperienceClients
 from experience_apis.common.identity import TokenCheck
+from experience_apis.mobile.etag import ETagMiddleware
 from experience_apis.mobile.router import router
 from strata.errors import install_problem_handlers
 
@@ -32,4 +33,5 @@ def create_api(clients: ExperienceClients, token_check: TokenCheck) -> FastAPI:
     app.state.token_check = token_check
     install_problem_handlers(app)
     app.include_router(router)
+    app.add_middleware(ETagMiddleware)
     return app
