@@ -99,6 +99,7 @@ ORDER: dict[str, Any] = {
         }
         for step in _STEPS
     ],
+    "degraded": [],
 }
 
 PAID_ORDER: dict[str, Any] = {

@@ -167,7 +167,11 @@ class Order(BaseModel):
     invoice: OrderInvoice | None = None
     can_pay: bool = Field(description="Confirmed, with an amount still due")
     failure: str | None = Field(default=None, description="Why the order did not go through")
-    trace: list[TraceStep]
+    trace: list[TraceStep] = Field(description="Every step of the order's flow, in order")
+    degraded: list[str] = Field(
+        default_factory=list,
+        description="Parts left empty because they could not be fetched: trace",
+    )
 
 
 # -- the dashboard ------------------------------------------------------------------------

@@ -165,12 +165,9 @@ class WebService:
 
     async def order(self, order_id: str) -> Order:
         found, trace = await asyncio.gather(
-            self._result(self.calls.order(order_id)), self._result(self.calls.trace(order_id))
+            self._result(self.calls.order(order_id)), self._try(self.calls.trace(order_id))
         )
-        own = self._own(order_id, found)
-        if isinstance(trace, DownstreamError):
-            raise passthrough(trace)
-        return views.order(own, trace)
+        return views.order(self._own(order_id, found), self._trace_or_none(trace))
 
     def _own(self, order_id: str, found: below.Order | DownstreamError) -> below.Order:
         """The order if it is this customer's; another customer's is as unknown as an id
@@ -184,11 +181,14 @@ class WebService:
         return found
 
     async def _with_trace(self, found: below.Order) -> Order:
-        try:
-            trace = await self.calls.trace(found.id)
-        except DownstreamError as error:
-            raise passthrough(error) from None
-        return views.order(found, trace)
+        trace = await self._try(self.calls.trace(found.id))
+        return views.order(found, self._trace_or_none(trace))
+
+    @staticmethod
+    def _trace_or_none(answer: below.Trace | DownstreamError) -> below.Trace | None:
+        """The trace is a detail: when it cannot be had, the order (just placed or paid,
+        perhaps) is still the answer, with ``trace`` named in ``degraded``."""
+        return None if isinstance(answer, DownstreamError) else answer
 
     async def pay(
         self, order_id: str, payment: PaymentRequest, idempotency_key: str | None

@@ -124,7 +124,8 @@ def trace_step(step: below.StepTrace) -> TraceStep:
     )
 
 
-def order(found: below.Order, trace: below.Trace) -> Order:
+def order(found: below.Order, trace: below.Trace | None) -> Order:
+    """``trace`` None: it could not be fetched (left empty, named in ``degraded``)."""
     invoice = found.invoice
     return Order(
         id=found.id,
@@ -159,7 +160,8 @@ def order(found: below.Order, trace: below.Trace) -> Order:
         else None,
         can_pay=can_pay(found),
         failure=_problem_text(found.failure.problem) if found.failure else None,
-        trace=[trace_step(step) for step in trace.steps],
+        trace=[trace_step(step) for step in trace.steps] if trace is not None else [],
+        degraded=[] if trace is not None else ["trace"],
     )
 
 
