@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -35,12 +36,7 @@ def _service(request: Request, customer: CurrentCustomer) -> WebService:
     return WebService(WebCalls(clients, customer.authorization), customer.customer_id)
 
 
-def _base_path(request: Request) -> str:
-    return str(request.scope.get("root_path", "")).rstrip("/")
-
-
 Service = Annotated[WebService, Depends(_service)]
-BasePath = Annotated[str, Depends(_base_path)]
 OrderId = Annotated[
     str, Path(min_length=1, max_length=64, examples=["ord_5d1b6c0e2f7a4b8c9d0e1f2a3b4c5d6e"])
 ]
@@ -131,7 +127,6 @@ async def get_product(
 )
 async def check_out(
     service: Service,
-    base_path: BasePath,
     cart: Annotated[
         CheckoutRequest,
         Body(openapi_examples={"two chairs": {"summary": "One line", "value": CHECKOUT_EXAMPLE}}),
@@ -140,7 +135,9 @@ async def check_out(
 ) -> JSONResponse:
     key = checked_key(idempotency_key)
     done = await service.checkout(cart, key)
-    headers = {"Location": f"{base_path}/orders/{done.order.id}"}
+    # Relative to /checkout, so it resolves to this API's order behind any prefix (the
+    # gateway's /experience/web/v1, or none).
+    headers = {"Location": f"orders/{quote(done.order.id, safe='')}"}
     if done.replayed:
         headers["Idempotent-Replayed"] = "true"
     status = 202 if done.status == 202 else 201

@@ -12,6 +12,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from experience_apis.common.clients import DownstreamError
 from experience_apis.web import below, views
@@ -28,6 +29,7 @@ from experience_apis.web.schemas import (
     Product,
     ProductPage,
 )
+from strata.errors import Problem
 
 T = TypeVar("T")
 RECENT_ORDERS = 5
@@ -210,9 +212,19 @@ class WebService:
         try:
             placed = await self._place(cart, location, idempotency_key)
         except DownstreamError as error:
-            raise passthrough(error) from None
+            raise self._checkout_problem(error) from None
         order = await self._with_trace(placed.order)
         return CheckedOut(order, placed.status, placed.replayed)
+
+    @staticmethod
+    def _checkout_problem(error: DownstreamError) -> Problem:
+        """The orders API's problem; while the first checkout with the key is still going,
+        with where to follow it here (relative to /checkout, as the 201's Location)."""
+        problem = passthrough(error)
+        order_id = error.problem.get("order_id")
+        if error.kind == "idempotency-in-progress" and isinstance(order_id, str):
+            problem.headers["Location"] = f"orders/{quote(order_id, safe='')}"
+        return problem
 
     async def _place(self, cart: CheckoutRequest, location: str, key: str) -> Placed:
         try:

@@ -66,7 +66,8 @@ async def test_checkout_places_the_order_at_the_location_with_the_whole_cart(
 
     assert answer.status_code == 201, answer.text
     order = answer.json()
-    assert answer.headers["location"] == f"/orders/{order['id']}"
+    assert answer.headers["location"] == f"orders/{order['id']}"  # relative to /checkout
+    assert answer.url.join(answer.headers["location"]).path == f"/orders/{order['id']}"
     assert "idempotent-replayed" not in answer.headers
     assert order["status"] == "confirmed"
     assert order["location_id"] == expected_location
@@ -164,6 +165,7 @@ async def test_concurrent_checkouts_with_one_key_place_one_order(stack: Experien
             problem = assert_problem(answer, 409, "idempotency-in-progress")
             assert problem["order_id"] == placed[0]["id"]
             assert answer.headers["retry-after"]
+            assert answer.headers["location"] == f"orders/{placed[0]['id']}"
     fresh = [a for a in answers if a.status_code == 201 and "idempotent-replayed" not in a.headers]
     assert len(fresh) == 1
 
