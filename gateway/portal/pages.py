@@ -23,6 +23,7 @@ from strata.errors import NotFound, problem_responses
 STATIC_PATH = "/static"
 PAGE_FILE = "index.html"
 STATIC_FILES = {
+    "signin.js": "text/javascript; charset=utf-8",
     "portal.js": "text/javascript; charset=utf-8",
     "portal.css": "text/css; charset=utf-8",
 }

@@ -1,13 +1,11 @@
-// The Strata developer portal: the catalog by layer, sign-in (authorization code + PKCE S256,
-// the token kept in sessionStorage only), and the developer's own client apps.
-// Plain JS, no build step, no third-party code; every value from the server goes in as text.
+// The Strata developer portal: the catalog by layer, and the signed-in developer's own client
+// apps (sign-in itself is signin.js). Plain JS, no build step, no third-party code; every
+// value from the server goes in as text.
 (function () {
   "use strict";
 
   var config = JSON.parse(document.getElementById("portal-config").textContent);
-  var TOKEN_KEY = "strata-portal.token";
-  var PENDING_KEY = "strata-portal.pending";
-  var SIGN_IN_HASH = "#sign-in";
+  var session = window.StrataPortalSignIn(config);
   var LAYER_ORDER = ["system", "process", "experience"];
   var LAYER_TITLES = {
     system: "System APIs",
@@ -59,156 +57,27 @@
     return text;
   }
 
-  // --- PKCE and the token -----------------------------------------------------------------
-
-  function base64url(bytes) {
-    var text = "";
-    new Uint8Array(bytes).forEach(function (byte) {
-      text += String.fromCharCode(byte);
-    });
-    return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  }
-
-  function randomString(byteCount) {
-    var bytes = new Uint8Array(byteCount);
-    crypto.getRandomValues(bytes);
-    return base64url(bytes);
-  }
-
-  async function s256(verifier) {
-    var digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
-    return base64url(digest);
-  }
-
-  function readJson(key) {
-    try {
-      return JSON.parse(sessionStorage.getItem(key) || "null");
-    } catch (error) {
-      return null;
-    }
-  }
-
-  function currentToken() {
-    var token = readJson(TOKEN_KEY);
-    if (!token || !token.accessToken) {
-      return null;
-    }
-    if (Date.now() >= token.expiresAt) {
-      sessionStorage.removeItem(TOKEN_KEY);
-      return null;
-    }
-    return token;
-  }
-
-  function tokenClaims(accessToken) {
-    try {
-      // Only to greet the developer by name; the server checks the token, not this.
-      var payload = atob(accessToken.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"));
-      var bytes = Uint8Array.from(payload, function (c) { return c.charCodeAt(0); });
-      return JSON.parse(new TextDecoder().decode(bytes));
-    } catch (error) {
-      return {};
-    }
-  }
-
-  function redirectOrigin() {
-    return new URL(config.redirectUri).origin;
-  }
+  // --- the developer's session ------------------------------------------------------------
 
   async function signIn() {
     showError("");
-    if (location.origin !== redirectOrigin()) {
-      // The code comes back to the registered redirect URI; start from its origin so the
-      // PKCE verifier kept in this tab's sessionStorage is there to meet it.
-      location.assign(redirectOrigin() + new URL(config.redirectUri).pathname.replace(
-        /\/callback$/, "") + SIGN_IN_HASH);
-      return;
+    try {
+      await session.signIn();
+    } catch (error) {
+      showError(error.message);
     }
-    if (!window.crypto || !crypto.subtle) {
-      showError("Signing in needs a secure page (https, or http on localhost).");
-      return;
-    }
-    var pending = { state: randomString(16), verifier: randomString(48) };
-    sessionStorage.setItem(PENDING_KEY, JSON.stringify(pending));
-    var url = new URL(config.authorizeUrl, location.href);
-    url.search = new URLSearchParams({
-      response_type: "code",
-      client_id: config.clientId,
-      redirect_uri: config.redirectUri,
-      scope: config.scope,
-      state: pending.state,
-      code_challenge: await s256(pending.verifier),
-      code_challenge_method: "S256"
-    }).toString();
-    location.assign(url.href);
-  }
-
-  function isCallback() {
-    return location.pathname.replace(/\/+$/, "").endsWith("/callback");
-  }
-
-  async function finishSignIn() {
-    var answer = new URLSearchParams(location.search);
-    var pending = readJson(PENDING_KEY);
-    sessionStorage.removeItem(PENDING_KEY);
-    // The code must not linger in the address bar or the history.
-    history.replaceState(null, "", config.pagePath);
-    if (answer.get("error")) {
-      showError("Sign-in did not complete: " +
-        (answer.get("error_description") || answer.get("error")));
-      return;
-    }
-    if (!pending || !answer.get("state") || answer.get("state") !== pending.state) {
-      showError("This sign-in answer does not belong to a sign-in started here. Sign in again.");
-      return;
-    }
-    if (answer.get("iss") && answer.get("iss") !== config.issuer) {
-      showError("The sign-in answer came from another issuer. Sign in again.");
-      return;
-    }
-    var response = await fetch(config.tokenUrl, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "authorization_code",
-        code: answer.get("code") || "",
-        redirect_uri: config.redirectUri,
-        client_id: config.clientId,
-        code_verifier: pending.verifier
-      })
-    });
-    var body = await response.json().catch(function () { return {}; });
-    if (!response.ok) {
-      showError("Sign-in failed: " + (body.error_description || body.error || response.status));
-      return;
-    }
-    var claims = tokenClaims(body.access_token);
-    sessionStorage.setItem(TOKEN_KEY, JSON.stringify({
-      accessToken: body.access_token,
-      expiresAt: Date.now() + (Number(body.expires_in) || 300) * 1000,
-      username: claims.username || claims.sub || "developer"
-    }));
   }
 
   async function signOut() {
-    var token = currentToken();
-    sessionStorage.removeItem(TOKEN_KEY);
     hideSecret();
+    await session.signOut();
     renderSession();
-    if (token) {
-      // Best effort: the token would expire soon anyway.
-      await fetch(config.revokeUrl, {
-        method: "POST",
-        headers: { "Content-Type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ token: token.accessToken, client_id: config.clientId })
-      }).catch(function () {});
-    }
   }
 
   // --- calls ------------------------------------------------------------------------------
 
   async function callApi(method, path, payload) {
-    var token = currentToken();
+    var token = session.currentToken();
     if (!token) {
       renderSession();
       throw new Error("Your session has ended. Sign in again.");
@@ -221,7 +90,7 @@
     }
     var response = await fetch(config.apiBase + path, options);
     if (response.status === 401) {
-      sessionStorage.removeItem(TOKEN_KEY);
+      session.forget();
       renderSession();
       throw new Error("Your session has ended. Sign in again.");
     }
@@ -459,7 +328,7 @@
   // --- the page -------------------------------------------------------------------------------
 
   function renderSession() {
-    var token = currentToken();
+    var token = session.currentToken();
     show($("sign-in"), !token);
     show($("sign-out"), Boolean(token));
     show($("signed-in-as"), Boolean(token));
@@ -474,17 +343,17 @@
     $("create-app").addEventListener("submit", createApp);
     $("copy-secret").addEventListener("click", copySecret);
     $("dismiss-secret").addEventListener("click", hideSecret);
-    if (isCallback()) {
-      await finishSignIn().catch(function (error) {
-        showError("Sign-in failed: " + error.message);
+    if (session.isCallback()) {
+      await session.finishSignIn().catch(function (error) {
+        showError(error.message);
       });
     }
     renderSession();
     loadCatalog();
     loadScopes();
-    if (currentToken()) {
+    if (session.currentToken()) {
       loadApps();
-    } else if (location.hash === SIGN_IN_HASH) {
+    } else if (session.wantsSignIn()) {
       history.replaceState(null, "", config.pagePath);
       signIn();
     }

@@ -113,11 +113,16 @@ async def test_only_local_files_are_loaded_and_served_with_their_types(
     links = re.findall(r'(?:src|href)="([^"]+)"', page)
     # An empty inline icon spares the browser a request for /favicon.ico.
     sources = [link for link in links if link != "data:,"]
-    assert len(links) == 3
-    assert sorted(sources) == ["/portal/static/portal.css", "/portal/static/portal.js"]
-    # Two script elements: the settings (data, not code) and the portal's own file.
-    assert page.count("<script") == 2
-    kinds = {}
+    assert len(links) == 4
+    assert sorted(sources) == [
+        "/portal/static/portal.css",
+        "/portal/static/portal.js",
+        "/portal/static/signin.js",
+    ]
+    # The settings (data, not code), then the portal's own two files, sign-in first.
+    assert page.count("<script") == 3
+    assert page.index("signin.js") < page.index("portal.js")
+    kinds: dict[str, str] = {}
     for source in sources:
         asset = await http.get(source)
         assert asset.status_code == 200, source
@@ -131,12 +136,15 @@ async def test_only_local_files_are_loaded_and_served_with_their_types(
 
 
 async def test_the_script_uses_pkce_s256_and_checks_the_state(http: httpx.AsyncClient) -> None:
-    script = (await http.get("/portal/static/portal.js")).text
-    assert 'crypto.subtle.digest("SHA-256"' in script
-    assert 'code_challenge_method: "S256"' in script
-    assert 'answer.get("state") !== pending.state' in script
-    assert "sessionStorage" in script and "localStorage" not in script
-    assert "innerHTML" not in script  # server values go in as text only
+    sign_in = (await http.get("/portal/static/signin.js")).text
+    assert 'crypto.subtle.digest("SHA-256"' in sign_in
+    assert 'code_challenge_method: "S256"' in sign_in
+    assert 'answer.get("state") !== pending.state' in sign_in
+    assert "sessionStorage" in sign_in and "localStorage" not in sign_in
+    assert "refresh_token" not in sign_in  # only the short-lived access token is kept
+    page = (await http.get("/portal/static/portal.js")).text
+    assert "StrataPortalSignIn(config)" in page
+    assert "innerHTML" not in page + sign_in  # server values go in as text only
 
 
 @pytest.mark.parametrize(
