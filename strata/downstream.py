@@ -46,11 +46,14 @@ class DownstreamError(Exception):
         problem: Mapping[str, Any],
         *,
         transient: bool,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.system = system
         self.status = status
         self.problem = dict(problem)
         self.transient = transient
+        # The answer's headers (Retry-After, Location...) for a caller that passes them on.
+        self.headers = dict(headers or {})
         super().__init__(f"{system} answered {status}: {self.problem.get('detail', '')}")
 
     @property
@@ -117,15 +120,19 @@ class LayerCaller:
         *,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """Sends one request; the 2xx response, or a :class:`DownstreamError`."""
-        headers = {"Authorization": self.authorization} if self.authorization else None
+        """Sends one request (with ``headers`` besides the caller's Authorization); the 2xx
+        response, or a :class:`DownstreamError`."""
+        sent = dict(headers or {})
+        if self.authorization:
+            sent["Authorization"] = self.authorization
         client = self.clients.of(system)
         try:
             # In-process transports have no timeout of their own.
             async with asyncio.timeout(self.clients.timeout):
                 response = await client.request(
-                    method, path, json=json, params=params, headers=headers
+                    method, path, json=json, params=params, headers=sent
                 )
         except (TimeoutError, httpx.TimeoutException):
             raise _failure(
@@ -135,13 +142,13 @@ class LayerCaller:
             raise _failure(
                 system, 503, "Unreachable", f"connection failed ({type(exc).__name__})"
             ) from None
-        if response.status_code >= 500 or response.status_code in (401, 403):
-            raise DownstreamError(
-                system, response.status_code, _problem_of(response), transient=True
-            )
         if response.status_code >= 400:
             raise DownstreamError(
-                system, response.status_code, _problem_of(response), transient=False
+                system,
+                response.status_code,
+                _problem_of(response),
+                transient=response.status_code >= 500 or response.status_code in (401, 403),
+                headers=response.headers,
             )
         return response
 
@@ -154,9 +161,10 @@ class LayerCaller:
         *,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> ModelT:
         """A call whose answer is read as ``model``; an unreadable one is a transient 502."""
-        response = await self.call(system, method, path, json=json, params=params)
+        response = await self.call(system, method, path, json=json, params=params, headers=headers)
         return read(model, response, system)
 
 

@@ -3,16 +3,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import json as jsonlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
-from experience_apis.common.clients import DownstreamError, ExperienceCaller, read
+from experience_apis.common.clients import ExperienceCaller, read
 from experience_apis.mobile.upstream import Availability, Order, OrderPage, Overview, ProductPage
 
 ORDERS = "orders"
@@ -48,15 +43,19 @@ class MobileCalls(ExperienceCaller):
         return await self.fetch(Order, ORDERS, "GET", f"/orders/{_segment(order_id)}")
 
     async def place_order(self, body: dict[str, Any], idempotency_key: str | None) -> Placed:
-        response = await self._send_with_headers(
-            "POST", "/orders", body, _idempotency(idempotency_key)
+        response = await self.call(
+            ORDERS, "POST", "/orders", json=body, headers=_idempotency(idempotency_key)
         )
         replayed = response.headers.get("idempotent-replayed", "").lower() == "true"
         return Placed(response.status_code, read(Order, response, ORDERS), replayed)
 
     async def pay(self, order_id: str, body: dict[str, Any], idempotency_key: str | None) -> Order:
-        response = await self._send_with_headers(
-            "POST", f"/orders/{_segment(order_id)}/payments", body, _idempotency(idempotency_key)
+        response = await self.call(
+            ORDERS,
+            "POST",
+            f"/orders/{_segment(order_id)}/payments",
+            json=body,
+            headers=_idempotency(idempotency_key),
         )
         return read(Order, response, ORDERS)
 
@@ -71,48 +70,6 @@ class MobileCalls(ExperienceCaller):
             Availability, "availability", "GET", f"/availability/{_segment(sku)}"
         )
 
-    async def _send_with_headers(
-        self, method: str, path: str, body: Any, headers: Mapping[str, str]
-    ) -> httpx.Response:
-        """``call()`` with extra request headers (it forwards only Authorization), failing
-        the same way: a DownstreamError, transient for no answer, a 5xx, 401 or 403."""
-        sent = {**headers, **({"Authorization": self.authorization} if self.authorization else {})}
-        try:
-            async with asyncio.timeout(self.clients.timeout):
-                response = await self.clients.of(ORDERS).request(
-                    method, path, json=body, headers=sent
-                )
-        except (TimeoutError, httpx.TimeoutException):
-            raise _no_answer(
-                504, "Timeout", f"no answer within {self.clients.timeout:g} s"
-            ) from None
-        except httpx.TransportError as exc:
-            raise _no_answer(
-                503, "Unreachable", f"connection failed ({type(exc).__name__})"
-            ) from None
-        if response.status_code >= 400:
-            transient = response.status_code >= 500 or response.status_code in (401, 403)
-            raise DownstreamError(
-                ORDERS, response.status_code, _problem_of(response), transient=transient
-            )
-        return response
-
 
 def _idempotency(key: str | None) -> dict[str, str]:
     return {"Idempotency-Key": key} if key is not None else {}
-
-
-def _no_answer(status: int, title: str, detail: str) -> DownstreamError:
-    return DownstreamError(
-        ORDERS, status, {"title": title, "detail": detail, "status": status}, transient=True
-    )
-
-
-def _problem_of(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except (jsonlib.JSONDecodeError, UnicodeDecodeError):
-        body = None
-    if isinstance(body, dict):
-        return body
-    return {"title": "Unreadable error", "detail": f"HTTP {response.status_code}"}
