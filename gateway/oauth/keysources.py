@@ -76,8 +76,14 @@ class CachedKeySet:
         if self._is_stale():
             await self._refresh(reason="max age")
         key = self._keys.get(kid)
-        if key is None and self._may_refresh():
-            await self._refresh(reason="unknown kid")
+        if key is None:
+            if self._may_refresh():
+                await self._refresh(reason="unknown kid")
+            elif self._lock.locked():
+                # Another task is loading the keys (the first requests after a start all
+                # arrive here at once): the key may be among them, so wait for it.
+                async with self._lock:
+                    pass
             key = self._keys.get(kid)
         return key
 

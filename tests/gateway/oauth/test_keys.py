@@ -1,6 +1,7 @@
 """Signing keys: encrypted at rest, rotated with overlap, served as a JWKS that remote
 verifiers fetch, cache and refresh (rate-limited) on an unknown kid."""
 
+import asyncio
 import os
 import stat
 from pathlib import Path
@@ -10,10 +11,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from joserfc import jws
+from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
 from gateway.oauth import OAuthServer, OAuthSettings, TokenVerifier, build_oauth
 from gateway.oauth.crypto import load_secret
+from gateway.oauth.keysources import CachedKeySet
 from gateway.oauth.models import OAuthClient, SigningKey
 from strata.db import Database
 from strata.errors import ConfigurationError
@@ -221,3 +224,23 @@ async def test_switching_to_es256_keeps_rs256_tokens_valid(
     for token, alg in ((rs256_token, "RS256"), (es256.access_token, "ES256")):
         assert jws.extract_compact(token.encode()).headers()["alg"] == alg
         assert (await switched.verifier.verify(f"Bearer {token}")).client_id == partner.id
+
+
+async def test_requests_arriving_while_the_keys_load_wait_for_them() -> None:
+    # The first requests after a start all find the cache empty at once; only one loads the
+    # keys, and the others must wait for that load instead of refusing the token.
+    key = RSAKey.generate_key(2048, parameters={"kid": "k1", "alg": "RS256", "use": "sig"})
+    loading = asyncio.Event()
+
+    async def slow_loader() -> list[dict[str, Any]]:
+        await loading.wait()
+        return [key.as_dict(private=False)]
+
+    keys = CachedKeySet(slow_loader)
+    lookups = [asyncio.create_task(keys.get("k1")) for _ in range(4)]
+    await asyncio.sleep(0.01)
+    loading.set()
+    found = await asyncio.gather(*lookups)
+
+    assert all(item is not None for item in found)
+    assert keys.fetches == 1
