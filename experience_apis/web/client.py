@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import json as jsonlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
-from experience_apis.common.clients import DownstreamError, ExperienceCaller, read
+from experience_apis.common.clients import ExperienceCaller, read
 from experience_apis.web import below
 from system_apis.canonical import Money
-
-# Headers of an answer below that mean something to this API's caller too.
-PASSED_HEADERS = ("Idempotent-Replayed", "Retry-After")
-
-
-class AnsweredError(DownstreamError):
-    """A failure below that came with an answer whose headers matter here (a replayed
-    refusal carries ``Idempotent-Replayed``; an order still in progress, ``Retry-After``)."""
-
-    def __init__(
-        self,
-        system: str,
-        status: int,
-        problem: Mapping[str, Any],
-        *,
-        transient: bool,
-        headers: Mapping[str, str],
-    ) -> None:
-        super().__init__(system, status, problem, transient=transient)
-        self.headers = dict(headers)
 
 
 @dataclass(frozen=True)
@@ -47,20 +22,6 @@ class Placed:
 
 def _segment(value: str) -> str:
     return quote(value, safe="")
-
-
-def _problem_of(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except (jsonlib.JSONDecodeError, UnicodeDecodeError):
-        body = None
-    if isinstance(body, dict):
-        return body
-    return {"title": "Unreadable error", "detail": f"HTTP {response.status_code}"}
-
-
-def _passed_headers(response: httpx.Response) -> dict[str, str]:
-    return {name: response.headers[name] for name in PASSED_HEADERS if name in response.headers}
 
 
 class WebCalls(ExperienceCaller):
@@ -107,7 +68,7 @@ class WebCalls(ExperienceCaller):
         return await self.fetch(below.Trace, "orders", "GET", path)
 
     async def place_order(self, order: dict[str, Any], idempotency_key: str) -> Placed:
-        response = await self._send(
+        response = await self.call(
             "orders", "POST", "/orders", json=order, headers={"Idempotency-Key": idempotency_key}
         )
         replayed = response.headers.get("Idempotent-Replayed", "").lower() == "true"
@@ -119,45 +80,5 @@ class WebCalls(ExperienceCaller):
         body = {"amount": amount.model_dump(mode="json")} if amount is not None else {}
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         path = f"/orders/{_segment(order_id)}/payments"
-        response = await self._send("orders", "POST", path, json=body, headers=headers)
+        response = await self.call("orders", "POST", path, json=body, headers=headers)
         return read(below.Order, response, "orders")
-
-    async def _send(
-        self,
-        system: str,
-        method: str,
-        path: str,
-        *,
-        json: Any,
-        headers: Mapping[str, str],
-    ) -> httpx.Response:
-        """``call`` with request headers of its own (``LayerCaller.call`` sends only the
-        Authorization), keeping the headers of a refusal that matter to the caller."""
-        sent = dict(headers)
-        if self.authorization:
-            sent["Authorization"] = self.authorization
-        client = self.clients.of(system)
-        try:
-            # In-process transports have no timeout of their own.
-            async with asyncio.timeout(self.clients.timeout):
-                response = await client.request(method, path, json=json, headers=sent)
-        except (TimeoutError, httpx.TimeoutException):
-            detail = f"no answer within {self.clients.timeout:g} s"
-            raise DownstreamError(
-                system, 504, {"title": "Timeout", "detail": detail}, transient=True
-            ) from None
-        except httpx.TransportError as exc:
-            detail = f"connection failed ({type(exc).__name__})"
-            raise DownstreamError(
-                system, 503, {"title": "Unreachable", "detail": detail}, transient=True
-            ) from None
-        if response.status_code >= 400:
-            status = response.status_code
-            raise AnsweredError(
-                system,
-                status,
-                _problem_of(response),
-                transient=status >= 500 or status in (401, 403),
-                headers=_passed_headers(response),
-            )
-        return response

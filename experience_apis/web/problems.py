@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from experience_apis.common.clients import DownstreamError
-from experience_apis.web.client import AnsweredError
 from strata.errors import NotFound, Problem
 
 # Members of a problem below that describe the answer below, not the caller's request: its
@@ -15,6 +14,8 @@ from strata.errors import NotFound, Problem
 _NOT_PASSED = frozenset({"type", "title", "status", "detail", "instance", "request_id", "trace"})
 # A failure below is described afresh (naming the API that failed); these it replaces.
 _DESCRIBED = frozenset({"system", "upstream_status", "errors"})
+# Headers of an answer below that mean something to this API's caller too.
+PASSED_HEADERS = ("Idempotent-Replayed", "Retry-After")
 _KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
 
 
@@ -39,8 +40,10 @@ def passthrough(error: DownstreamError) -> Problem:
             kind=error.kind or "upstream-refused",
             **members,
         )
-    if isinstance(error, AnsweredError):
-        problem.headers.update(error.headers)
+    answered = {name.lower(): value for name, value in error.headers.items()}
+    for name in PASSED_HEADERS:
+        if name.lower() in answered:
+            problem.headers[name] = answered[name.lower()]
     return problem
 
 
