@@ -17,7 +17,9 @@ import base64
 import hashlib
 import html
 import json
+import os
 import secrets
+import sys
 import threading
 import time
 import webbrowser
@@ -220,6 +222,15 @@ def session_from(response: httpx.Response, earlier: UserSession, now: float) -> 
     )
 
 
+def _open_in_browser(url: str) -> bool:
+    # Without a desktop, webbrowser would start a text browser (lynx, w3m) in this very
+    # terminal; the page's address is printed instead.
+    desktop = sys.platform in ("darwin", "win32") or any(
+        os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY")
+    )
+    return desktop and webbrowser.open(url)
+
+
 def sign_in(
     gateway_url: str,
     *,
@@ -247,9 +258,12 @@ def sign_in(
             }
         )
         url = f"{gateway_url}/oauth/authorize?{query}"
+        opening = open_browser and _open_in_browser(url)
+        announce(
+            "Sign in on this page"
+            + (" (opened in your browser):" if opening else ", opened in a browser:")
+        )
         announce(url)
-        if open_browser:
-            webbrowser.open(url)
         answer = receiver.wait(timeout)
         redirect_uri = receiver.redirect_uri
     if not secrets.compare_digest(answer.get("state", ""), state):
