@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from strata.downstream import DownstreamError, LayerCaller, read
-from strata.http import layer_client
+from strata.downstream import DownstreamError, LayerCaller, connect_clients, read
 
 __all__ = ["SYSTEMS", "DownstreamError", "SystemCaller", "SystemClients", "read"]
 
@@ -40,11 +39,7 @@ class SystemClients:
     ) -> SystemClients:
         """Clients for the system APIs at ``base_urls`` (``{"crm": "http://h/system/crm/v1",
         ...}``), through ``transports`` when given (e.g. ``in_process(app)``)."""
-        transports = transports or {}
-        clients = {
-            name: layer_client(base_urls[name], transports.get(name), timeout=timeout)
-            for name in SYSTEMS
-        }
+        clients = connect_clients(SYSTEMS, base_urls, transports, timeout)
         return cls(timeout=timeout, **clients)
 
     def of(self, system: str) -> httpx.AsyncClient:

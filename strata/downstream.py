@@ -16,15 +16,30 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from strata.errors import Problem
+from strata.http import layer_client
 
 ModelT = TypeVar("ModelT")
+
+
+def connect_clients(
+    names: Iterable[str],
+    base_urls: Mapping[str, str],
+    transports: Mapping[str, httpx.AsyncBaseTransport | None] | None,
+    timeout: float,
+) -> dict[str, httpx.AsyncClient]:
+    """One ``layer_client`` per name, at ``base_urls[name]`` and through
+    ``transports[name]`` when given (e.g. ``in_process(app)``)."""
+    transports = transports or {}
+    return {
+        name: layer_client(base_urls[name], transports.get(name), timeout=timeout) for name in names
+    }
 
 
 class LayerClients(Protocol):

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from strata.downstream import DownstreamError, LayerCaller, read
-from strata.http import layer_client
+from strata.downstream import DownstreamError, LayerCaller, connect_clients, read
 
 __all__ = ["BELOW", "DownstreamError", "ExperienceCaller", "ExperienceClients", "read"]
 
@@ -44,11 +43,7 @@ class ExperienceClients:
     ) -> ExperienceClients:
         """Clients for the APIs at ``base_urls`` (``{"orders": "http://h/process/orders/v1",
         ...}``, one per name in ``BELOW``), through ``transports`` when given."""
-        transports = transports or {}
-        clients = {
-            name: layer_client(base_urls[name], transports.get(name), timeout=timeout)
-            for name in BELOW
-        }
+        clients = connect_clients(BELOW, base_urls, transports, timeout)
         return cls(timeout=timeout, **clients)
 
     def of(self, name: str) -> httpx.AsyncClient:

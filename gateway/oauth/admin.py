@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,7 +43,7 @@ class ClientOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, client: OAuthClient) -> ClientOut:
+    def of(cls, client: OAuthClient) -> Self:
         return cls(
             client_id=client.id,
             name=client.name,

@@ -3,12 +3,11 @@ they may ask for."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.oauth.models import OAuthClient
+from gateway.oauth.admin import ClientOut
 
 MAX_APPS_PER_DEVELOPER = 20
 
@@ -31,30 +30,9 @@ class AppCreate(BaseModel):
     )
 
 
-class AppOut(BaseModel):
-    """One of the developer's apps; its secret is never shown again."""
-
-    client_id: str
-    name: str
-    public: bool
-    scopes: list[str]
-    tier: str
-    redirect_uris: list[str]
-    grant_types: list[str]
-    created_at: datetime
-
-    @classmethod
-    def of(cls, client: OAuthClient) -> AppOut:
-        return cls(
-            client_id=client.id,
-            name=client.name,
-            public=client.is_public,
-            scopes=list(client.scope_list),
-            tier=client.tier,
-            redirect_uris=list(client.redirect_uris),
-            grant_types=list(client.grant_types),
-            created_at=client.created_at,
-        )
+class AppOut(ClientOut):
+    """One of the developer's apps (as the admin API shows a client); its secret is never
+    shown again."""
 
 
 class AppCreated(AppOut):
