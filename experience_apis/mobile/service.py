@@ -4,11 +4,12 @@ pages."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
+from experience_apis.common.bounded import gather_bounded
 from experience_apis.common.clients import DownstreamError
 from experience_apis.common.identity import Customer
 from experience_apis.mobile import upstream, views
@@ -138,15 +139,11 @@ class MobileService:
 
     async def _availability(self, skus: Iterable[str]) -> dict[str, int]:
         """Units available now per SKU, looked up a few at a time."""
-        gate = asyncio.Semaphore(AVAILABILITY_CONCURRENCY)
-
-        async def lookup(sku: str) -> upstream.Availability:
-            async with gate:
-                return await self.calls.availability(sku)
-
-        answers = await asyncio.gather(*(lookup(sku) for sku in skus), return_exceptions=True)
+        answers = await gather_bounded(
+            [partial(self.calls.availability, sku) for sku in skus], AVAILABILITY_CONCURRENCY
+        )
         for answer in answers:
-            if isinstance(answer, BaseException):
+            if isinstance(answer, DownstreamError):
                 raise answer
         return {a.sku: a.total_available for a in answers if isinstance(a, upstream.Availability)}
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
+from experience_apis.common.bounded import gather_bounded
 from experience_apis.common.clients import DownstreamError
 from experience_apis.web import below
-from experience_apis.web.bounded import gather_bounded
 from experience_apis.web.client import WebCalls
 from experience_apis.web.problems import no_location, passthrough, unknown_sku
 from experience_apis.web.schemas import CartLine

@@ -14,9 +14,9 @@ from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from experience_apis.common.bounded import gather_bounded
 from experience_apis.common.clients import DownstreamError
 from experience_apis.web import below, views
-from experience_apis.web.bounded import gather_bounded
 from experience_apis.web.client import Placed, WebCalls
 from experience_apis.web.fulfilment import choose_location
 from experience_apis.web.problems import order_not_found, passthrough, product_not_found

@@ -7,7 +7,7 @@ from typing import Any
 
 from experience.support import ExperienceStack
 from experience.web.shop import assert_problem, field_names, placed_order, signed_in
-from experience_apis.web.bounded import gather_bounded
+from experience_apis.common.bounded import gather_bounded
 from strata.settings import FaultSettings
 
 
