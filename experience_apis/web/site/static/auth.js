@@ -62,6 +62,13 @@ export async function signIn(returnTo = "#/dashboard") {
     );
   }
   const server = await serverMetadata();
+  const home = new URL(server.issuer).origin;
+  if (location.origin !== home) {
+    // The app's registered redirect URI is on the issuer's origin (127.0.0.1 and localhost
+    // are different origins): continue there, where the code will come back to.
+    location.assign(`${home}/app${returnTo}`);
+    return;
+  }
   const verifier = randomString(32); // 43 characters, the shortest RFC 7636 allows
   const state = randomString(16);
   sessionStorage.setItem(PENDING_KEY, JSON.stringify({ verifier, state, returnTo }));
