@@ -33,6 +33,19 @@ class Availability(_Below):
     locations: list[LocationStock]
 
 
+class LineShortfall(_Below):
+    sku: str
+    quantity: int
+    total_available: int
+    best_location_available: int
+    locations_with_enough: list[str] = []
+
+
+class FulfilmentOptions(_Below):
+    best: str | None = None
+    shortfalls: list[LineShortfall] = []
+
+
 # -- the inventory system API -------------------------------------------------------------
 
 

@@ -47,6 +47,11 @@ class WebCalls(ExperienceCaller):
         path = f"/products/{_segment(sku)}"
         return await self.fetch(below.CatalogProduct, "inventory", "GET", path)
 
+    async def fulfilment(self, lines: list[dict[str, Any]]) -> below.FulfilmentOptions:
+        return await self.fetch(
+            below.FulfilmentOptions, "availability", "POST", "/fulfilment", json={"lines": lines}
+        )
+
     async def availability(self, sku: str, quantity: int = 1) -> below.Availability:
         path = f"/availability/{_segment(sku)}"
         params = {"quantity": quantity}

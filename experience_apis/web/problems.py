@@ -85,18 +85,6 @@ def idempotency_key(header: str | None) -> str:
     return header.strip()
 
 
-def unknown_sku(index: int, sku: str) -> Problem:
-    field = f"lines.{index}.sku"
-    message = f"no product {sku!r}"
-    return Problem(
-        422,
-        "Invalid request",
-        f"{field}: {message}",
-        kind="validation",
-        errors=[{"field": field, "in": "body", "message": message}],
-    )
-
-
 def no_location(lines: Sequence[dict[str, Any]]) -> Problem:
     """No one location has every line: ``lines`` says, per line, the most one location has
     and how many there are in all."""

@@ -206,9 +206,7 @@ class WebService:
 
     async def checkout(self, cart: CheckoutRequest, idempotency_key: str) -> CheckedOut:
         """The order placed (or, for a key used before, the first answer replayed)."""
-        location = cart.location_id or await choose_location(
-            self.calls, cart.lines, self.availability_concurrency
-        )
+        location = cart.location_id or await choose_location(self.calls, cart.lines)
         try:
             placed = await self._place(cart, location, idempotency_key)
         except DownstreamError as error:

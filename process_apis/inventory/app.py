@@ -7,14 +7,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from process_apis.clients import SystemClients
-from process_apis.inventory.router import router
+from process_apis.inventory.fulfilment import FulfilmentService
+from process_apis.inventory.router import fulfilment_router, router
 from process_apis.inventory.service import AvailabilityService
 from strata.db import Database
 from strata.errors import install_problem_handlers
 
 DESCRIPTION = """
 Buy online, pick up in store: what every location has available now for a SKU, and the
-nearest location that has enough, from the shopper's position or from a store.
+nearest location that has enough, from the shopper's position or from a store; and where a
+whole cart can be fulfilled from.
 """
 
 
@@ -30,6 +32,8 @@ def create_api(clients: SystemClients, database: Database | None = None) -> Fast
         redoc_url=None,
     )
     app.state.availability = AvailabilityService(clients)
+    app.state.fulfilment = FulfilmentService(clients)
     install_problem_handlers(app)
     app.include_router(router)
+    app.include_router(fulfilment_router)
     return app

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 
-from process_apis.inventory.schemas import Availability
+from process_apis.inventory.fulfilment import FulfilmentService
+from process_apis.inventory.schemas import Availability, Cart, FulfilmentOptions
 from process_apis.inventory.service import AvailabilityService
 from strata.errors import problem_responses
 
@@ -18,7 +19,13 @@ def _service(request: Request) -> AvailabilityService:
     return service
 
 
+def _fulfilment(request: Request) -> FulfilmentService:
+    service: FulfilmentService = request.app.state.fulfilment
+    return service
+
+
 Service = Annotated[AvailabilityService, Depends(_service)]
+Fulfilment = Annotated[FulfilmentService, Depends(_fulfilment)]
 Latitude = Annotated[
     float | None, Query(ge=-90, le=90, description="Where the shopper is", examples=[37.7793])
 ]
@@ -123,3 +130,25 @@ async def availability_of(
         location_id=location_id,
         authorization=authorization,
     )
+
+
+fulfilment_router = APIRouter(prefix="/fulfilment", tags=["fulfilment"])
+
+
+@fulfilment_router.post(
+    "",
+    summary="Where a cart can be fulfilled from",
+    description="The locations that have every line's quantity available now come first, "
+    "the one with the most units of the cart's SKUs first of all (`best`). When no one "
+    "location has the whole cart, `best` is null and `shortfalls` says how short each line "
+    "is. An unknown SKU is 422 naming its line. Nothing is reserved: stock can move before "
+    "an order is placed.",
+    response_model=FulfilmentOptions,
+    responses=problem_responses(422, 502, 503, 504),
+)
+async def fulfilment_options(
+    cart: Annotated[Cart, Body(examples=[{"lines": [{"sku": "FUR-001-GRA", "quantity": 2}]}])],
+    service: Fulfilment,
+    authorization: Authorization = None,
+) -> FulfilmentOptions:
+    return await service.options(cart.lines, authorization)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from system_apis.canonical import Address, Money
 
@@ -49,4 +51,57 @@ class Availability(BaseModel):
     nearest: LocationAvailability | None = Field(
         default=None,
         description="The nearest location that has the quantity (needs an origin)",
+    )
+
+
+class CartLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$", examples=["FUR-001-GRA"])
+    quantity: Annotated[int, Field(strict=True, ge=1, le=10_000)] = Field(examples=[2])
+
+
+class Cart(BaseModel):
+    """The lines of a cart to fulfil from one location."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[CartLine] = Field(min_length=1, max_length=100)
+
+    @field_validator("lines")
+    @classmethod
+    def _one_line_per_sku(cls, lines: list[CartLine]) -> list[CartLine]:
+        skus = [line.sku for line in lines]
+        repeated = sorted({sku for sku in skus if skus.count(sku) > 1})
+        if repeated:
+            raise ValueError(f"SKU {', '.join(repeated)} appears more than once; one line per SKU")
+        return lines
+
+
+class FulfilmentLocation(BaseModel):
+    location_id: str
+    code: str
+    name: str
+    fulfils_all: bool = Field(description="Has every line's quantity available now")
+    units: int = Field(description="Units of the cart's SKUs available here")
+
+
+class LineShortfall(BaseModel):
+    sku: str
+    quantity: int
+    total_available: int = Field(description="Across all locations")
+    best_location_available: int = Field(description="The most one location has")
+    locations_with_enough: list[str]
+
+
+class FulfilmentOptions(BaseModel):
+    """Where the cart can be fulfilled from, best first."""
+
+    best: str | None = Field(
+        description="The location to fulfil from: it has every line, and the most units of "
+        "the cart's SKUs; null when no one location has every line"
+    )
+    locations: list[FulfilmentLocation] = Field(description="Those with every line first")
+    shortfalls: list[LineShortfall] = Field(
+        default_factory=list, description="Per line, when no location has the whole cart"
     )
