@@ -48,7 +48,10 @@
     if (!body || typeof body !== "object") {
       return "The server answered " + status + ".";
     }
-    var text = body.detail || body.title || "The server answered " + status + ".";
+    if (body.detail) {
+      return body.detail;  // Strata's detail already names each wrong field.
+    }
+    var text = body.title || "The server answered " + status + ".";
     if (Array.isArray(body.errors) && body.errors.length) {
       text += " (" + body.errors.map(function (error) {
         return (error.field ? error.field + ": " : "") + error.message;
@@ -70,6 +73,8 @@
 
   async function signOut() {
     hideSecret();
+    showMessage("");
+    showError("");
     await session.signOut();
     renderSession();
   }
@@ -240,6 +245,9 @@
     showError("");
     try {
       await callApi("DELETE", "/apps/" + encodeURIComponent(app.client_id));
+      if ($("new-client-id").textContent === app.client_id) {
+        hideSecret();  // Its credentials no longer work: stop offering them.
+      }
       showMessage("Deleted " + app.name + "; its tokens no longer work.");
     } catch (error) {
       showError(error.message);
