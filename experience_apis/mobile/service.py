@@ -4,14 +4,13 @@ pages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from functools import partial
 from typing import Any
 
-from experience_apis.common.bounded import gather_bounded
 from experience_apis.common.clients import DownstreamError
 from experience_apis.common.identity import Customer
+from experience_apis.common.stock import stock_of
 from experience_apis.mobile import upstream, views
 from experience_apis.mobile.client import MobileCalls
 from experience_apis.mobile.paging import page_after, unwrap_cursor, wrap_cursor
@@ -133,19 +132,10 @@ class MobileService:
         below = unwrap_cursor(PRODUCTS_CURSOR, cursor)
         with answered_below():
             page = await self.calls.products(limit, below)
-            available = await self._availability(item.sku for item in page.items)
-        items = [views.product(item, available[item.sku]) for item in page.items]
+            skus = [item.sku for item in page.items]
+            stocks = await stock_of(self.calls, skus, AVAILABILITY_CONCURRENCY)
+        items = [views.product(item, stocks[item.sku].total_available) for item in page.items]
         return items, wrap_cursor(PRODUCTS_CURSOR, page.next_cursor)
-
-    async def _availability(self, skus: Iterable[str]) -> dict[str, int]:
-        """Units available now per SKU, looked up a few at a time."""
-        answers = await gather_bounded(
-            [partial(self.calls.availability, sku) for sku in skus], AVAILABILITY_CONCURRENCY
-        )
-        for answer in answers:
-            if isinstance(answer, DownstreamError):
-                raise answer
-        return {a.sku: a.total_available for a in answers if isinstance(a, upstream.Availability)}
 
     async def product(self, sku: str) -> ProductDetail:
         try:

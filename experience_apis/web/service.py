@@ -10,12 +10,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from experience_apis.common.bounded import gather_bounded
 from experience_apis.common.clients import DownstreamError
+from experience_apis.common.stock import stock_of
 from experience_apis.web import below, views
 from experience_apis.web.client import Placed, WebCalls
 from experience_apis.web.fulfilment import choose_location
@@ -114,16 +113,11 @@ class WebService:
     ) -> ProductPage:
         try:
             page = await self.calls.products(limit=limit, cursor=cursor, category=category)
+            skus = [item.sku for item in page.items]
+            stocks = await stock_of(self.calls, skus, self.availability_concurrency)
         except DownstreamError as error:
             raise passthrough(error) from None
-        stocks = await gather_bounded(
-            [partial(self.calls.availability, item.sku) for item in page.items],
-            self.availability_concurrency,
-        )
-        items = [
-            views.product(item, self._stock(stock))
-            for item, stock in zip(page.items, stocks, strict=True)
-        ]
+        items = [views.product(item, stocks.get(item.sku)) for item in page.items]
         return ProductPage(items=items, next_cursor=page.next_cursor)
 
     async def product(self, sku: str) -> Product:

@@ -3,8 +3,9 @@ calls, no rules beyond presentation."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 from experience_apis.web import below
 from experience_apis.web.schemas import (
@@ -46,8 +47,28 @@ def shown(money: Money | None) -> Money | None:
 # -- the catalog --------------------------------------------------------------------------
 
 
-def product(item: below.CatalogProduct, availability: below.Availability | None) -> Product:
-    """``availability`` None: the availability API knows no stock of it (nothing to show)."""
+class StockRow(Protocol):
+    @property
+    def location_id(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def available(self) -> int: ...
+
+
+class Stock(Protocol):
+    """A SKU's units per location: the availability API's answer, or stock read directly."""
+
+    @property
+    def total_available(self) -> int: ...
+    @property
+    def locations(self) -> Sequence[StockRow]: ...
+
+
+def product(item: below.CatalogProduct, availability: Stock | None) -> Product:
+    """``availability`` None: no stock is known of it (nothing to show)."""
     stock = availability.locations if availability is not None else []
     available = availability.total_available if availability is not None else 0
     return Product(

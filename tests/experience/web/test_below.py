@@ -128,14 +128,22 @@ async def test_unreachable_below_is_503(stack: ExperienceStack) -> None:
     assert assert_problem(answer, 503, "upstream-unavailable")["system"] == "inventory"
 
 
-async def test_availability_is_asked_concurrently_within_a_bound(stack: ExperienceStack) -> None:
+async def test_stock_is_read_concurrently_within_a_bound(stack: ExperienceStack) -> None:
     dana = await signed_in(stack, "dana")
-    availability = Interposed(
-        in_process(stack.layers.apis[("process", "availability")]), passes, delay=0.02
+    paths: list[str] = []
+
+    def counted(request: httpx.Request) -> httpx.Response | None:
+        paths.append(request.url.path)
+        return None
+
+    inventory = Interposed(
+        in_process(stack.layers.apis[("system", "inventory")]), counted, delay=0.02
     )
-    async with web_over(stack, "availability", availability) as web:
+    async with web_over(stack, "inventory", inventory) as web:
         answer = await web.get("/products", params={"limit": 30}, headers=dana)
 
     assert answer.status_code == 200, answer.text
     assert len(answer.json()["items"]) == 30
-    assert 1 < availability.most_in_flight <= 8
+    # One call per SKU, at most 8 at once, beside the page and the locations read once.
+    assert paths.count("/stock") == 30 and paths.count("/locations") == 1
+    assert 2 < inventory.most_in_flight <= 9
