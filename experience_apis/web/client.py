@@ -65,6 +65,12 @@ class WebCalls(ExperienceCaller):
             params["cursor"] = cursor
         return await self.fetch(below.OrderPage, "orders", "GET", "/orders", params=params)
 
+    async def placed_with(self, customer_id: str, idempotency_key: str) -> below.Order | None:
+        """The order this caller placed for the customer with ``idempotency_key``, if any."""
+        params = {"customer_id": customer_id, "idempotency_key": idempotency_key, "limit": 1}
+        page = await self.fetch(below.OrderPage, "orders", "GET", "/orders", params=params)
+        return page.items[0] if page.items else None
+
     async def order(self, order_id: str) -> below.Order:
         return await self.fetch(below.Order, "orders", "GET", f"/orders/{_segment(order_id)}")
 

@@ -200,13 +200,25 @@ class WebService:
 
     async def checkout(self, cart: CheckoutRequest, idempotency_key: str) -> CheckedOut:
         """The order placed (or, for a key used before, the first answer replayed)."""
-        location = cart.location_id or await choose_location(self.calls, cart.lines)
+        location = cart.location_id or await self._location_for(cart, idempotency_key)
         try:
             placed = await self._place(cart, location, idempotency_key)
         except DownstreamError as error:
             raise self._checkout_problem(error) from None
         order = await self._with_trace(placed.order)
         return CheckedOut(order, placed.status, placed.replayed)
+
+    async def _location_for(self, cart: CheckoutRequest, idempotency_key: str) -> str:
+        """Where to fulfil from: for a key that placed an order already, where that order
+        is (its replay must not depend on where the stock is now); else where the
+        availability API says the whole cart can be."""
+        try:
+            first = await self.calls.placed_with(self.customer_id, idempotency_key)
+        except DownstreamError as error:
+            raise passthrough(error) from None
+        if first is not None:
+            return first.location_id
+        return await choose_location(self.calls, cart.lines)
 
     @staticmethod
     def _checkout_problem(error: DownstreamError) -> Problem:

@@ -175,8 +175,8 @@ async def place_order(
     "",
     summary="List orders",
     description="Orders placed through this process, newest first, optionally of one "
-    "customer. Follow `next_cursor` for older ones; orders placed meanwhile never shift a "
-    "page.",
+    "customer, or the one you placed with an Idempotency-Key. Follow `next_cursor` for older "
+    "ones; orders placed meanwhile never shift a page.",
     response_model=Page[Order],
     responses=problem_responses(422),
 )
@@ -187,13 +187,28 @@ async def list_orders(
         str | None,
         Query(pattern=CUSTOMER_ID_PATTERN, description="Only this customer's orders"),
     ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=255,
+            description="Only the order you placed with this Idempotency-Key (none if the key "
+            "placed nothing, or is forgotten)",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[
         str | None, Query(max_length=512, description="`next_cursor` of the previous page")
     ] = None,
+    authorization: Authorization = None,
 ) -> Page[Order]:
     return await service.list_orders(
-        customer_id=customer_id, limit=limit, cursor=cursor, base_path=base_path
+        customer_id=customer_id,
+        idempotency_key=idempotency_key,
+        authorization=authorization,
+        limit=limit,
+        cursor=cursor,
+        base_path=base_path,
     )
 
 

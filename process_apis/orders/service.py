@@ -205,13 +205,27 @@ class OrdersService:
         return build_order(record, await self._snapshot(order_id), base_path)
 
     async def list_orders(
-        self, *, customer_id: str | None, limit: int, cursor: str | None, base_path: str
+        self,
+        *,
+        customer_id: str | None,
+        idempotency_key: str | None = None,
+        authorization: str | None = None,
+        limit: int,
+        cursor: str | None,
+        base_path: str,
     ) -> Page[Order]:
         """Newest first, paged by (created_at, id), so orders placed meanwhile never shift a
-        page."""
+        page. With ``idempotency_key``, only the order the caller placed with that key."""
         query = select(OrderRecord).order_by(OrderRecord.created_at.desc(), OrderRecord.id.desc())
         if customer_id is not None:
             query = query.where(OrderRecord.customer_id == customer_id)
+        if idempotency_key is not None:
+            caller = await self.caller(authorization)
+            # A key that could never have been accepted simply matches nothing.
+            record = await self.keys.find(caller, idempotency_key.strip().strip('"'))
+            if record is None:
+                return Page[Order](items=[])
+            query = query.where(OrderRecord.id == record.order_id)
         if cursor:
             created, last_id = decode_cursor(ORDER_CURSOR, cursor, str, str)
             created_at = _cursor_time(created)

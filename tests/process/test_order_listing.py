@@ -63,3 +63,21 @@ async def test_a_cursor_it_did_not_make_is_422(stack: Stack, orders: httpx.Async
 
     bad_customer = await orders.get(f"{ORDERS_BASE}/orders", params={"customer_id": "a b"})
     assert bad_customer.status_code == 422
+
+
+async def test_the_order_a_key_placed_is_found_by_its_key_for_its_caller_only(
+    stack: Stack, orders: httpx.AsyncClient
+) -> None:
+    placed = await place_for(stack, orders, active_customer(stack, 0), "find-me")
+
+    found = await orders.get(f"{ORDERS_BASE}/orders", params={"idempotency_key": "find-me"})
+    unknown = await orders.get(f"{ORDERS_BASE}/orders", params={"idempotency_key": "never"})
+    other_caller = await orders.get(
+        f"{ORDERS_BASE}/orders",
+        params={"idempotency_key": "find-me"},
+        headers={"Authorization": "Bearer opaque-token-of-someone-else"},
+    )
+
+    assert [item["id"] for item in found.json()["items"]] == [placed]
+    assert unknown.status_code == 200 and unknown.json()["items"] == []
+    assert other_caller.json()["items"] == []
