@@ -8,16 +8,35 @@ native records into these and back.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Protocol, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
 T = TypeVar("T")
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+class _HasSku(Protocol):
+    @property
+    def sku(self) -> str: ...
+
+
+LineT = TypeVar("LineT", bound=_HasSku)
+
+
+def one_line_per_sku(lines: Sequence[LineT], noun: str = "line") -> Sequence[LineT]:
+    """``lines`` if no SKU is in two of them (an order, cart or request asks for each SKU
+    once, with its whole quantity); a ValueError naming the repeated SKUs otherwise."""
+    skus = [line.sku for line in lines]
+    repeated = sorted({sku for sku in skus if skus.count(sku) > 1})
+    if repeated:
+        raise ValueError(f"SKU {', '.join(repeated)} appears more than once; one {noun} per SKU")
+    return lines
 
 
 def _two_places_or_fewer(value: Decimal) -> Decimal:

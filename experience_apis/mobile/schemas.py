@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from system_apis.canonical import one_line_per_sku
+
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$"
 LOCATION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,32}$"
 ORDER_ID_PATTERN = r"^[A-Za-z0-9._~-]{1,64}$"
@@ -175,11 +177,7 @@ class NewOrder(_Request):
     @field_validator("items")
     @classmethod
     def _one_per_sku(cls, items: list[OrderItem]) -> list[OrderItem]:
-        seen: set[str] = set()
-        for item in items:
-            if item.sku in seen:
-                raise ValueError(f"SKU {item.sku} appears more than once; one item per SKU")
-            seen.add(item.sku)
+        one_line_per_sku(items, "item")
         return items
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from system_apis.canonical import Address, Money
+from system_apis.canonical import Address, Money, one_line_per_sku
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$"
 LOCATION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,32}$"
@@ -45,11 +45,7 @@ class CheckoutRequest(_Request):
     @field_validator("lines")
     @classmethod
     def _one_line_per_sku(cls, lines: list[CartLine]) -> list[CartLine]:
-        seen: set[str] = set()
-        for line in lines:
-            if line.sku in seen:
-                raise ValueError(f"SKU {line.sku} appears more than once; one line per SKU")
-            seen.add(line.sku)
+        one_line_per_sku(lines)
         return lines
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from system_apis.canonical import Address, Money
+from system_apis.canonical import Address, Money, one_line_per_sku
 
 
 class Origin(BaseModel):
@@ -71,10 +71,7 @@ class Cart(BaseModel):
     @field_validator("lines")
     @classmethod
     def _one_line_per_sku(cls, lines: list[CartLine]) -> list[CartLine]:
-        skus = [line.sku for line in lines]
-        repeated = sorted({sku for sku in skus if skus.count(sku) > 1})
-        if repeated:
-            raise ValueError(f"SKU {', '.join(repeated)} appears more than once; one line per SKU")
+        one_line_per_sku(lines)
         return lines
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from system_apis.canonical import Money
+from system_apis.canonical import Money, one_line_per_sku
 
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,100}$"
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$"
@@ -57,11 +57,7 @@ class OrderRequest(_Request):
     @field_validator("lines")
     @classmethod
     def _one_line_per_sku(cls, lines: list[OrderLineRequest]) -> list[OrderLineRequest]:
-        seen: set[str] = set()
-        for line in lines:
-            if line.sku in seen:
-                raise ValueError(f"SKU {line.sku} appears more than once; one line per SKU")
-            seen.add(line.sku)
+        one_line_per_sku(lines)
         return lines
 
 
