@@ -7,43 +7,28 @@ from collections.abc import Sequence
 from typing import Any
 
 from experience_apis.common.clients import DownstreamError
+from experience_apis.common.problems import passed_headers, passed_members, refusal
 from strata.errors import NotFound, Problem
 
-# Members of a problem below that describe the answer below, not the caller's request: its
-# links point into an API the caller does not see.
-_NOT_PASSED = frozenset({"type", "title", "status", "detail", "instance", "request_id", "trace"})
 # A failure below is described afresh (naming the API that failed); these it replaces.
 _DESCRIBED = frozenset({"system", "upstream_status", "errors"})
-# Headers of an answer below that mean something to this API's caller too.
-PASSED_HEADERS = ("Idempotent-Replayed", "Retry-After")
 _KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
 
 
 def passthrough(error: DownstreamError) -> Problem:
     """The problem an API below answered, as this API's. A failure below is 502/503/504
     naming the API, with what else it said (the order it rolled back...); a refusal (409
-    out of stock, 422 naming a field...) keeps its status, type and members, so the caller
-    learns which line or field is wrong."""
-    members = {k: v for k, v in error.problem.items() if k not in _NOT_PASSED}
-    if error.transient:
-        # What it says beyond the failure (the order it rolled back...) still helps.
-        problem = error.as_problem()
-        problem.extensions = {
-            **{k: v for k, v in members.items() if k not in _DESCRIBED},
-            **problem.extensions,
-        }
-    else:
-        problem = Problem(
-            error.status,
-            str(error.problem.get("title") or "Refused"),
-            str(error.problem.get("detail") or "") or None,
-            kind=error.kind or "upstream-refused",
-            **members,
-        )
-    answered = {name.lower(): value for name, value in error.headers.items()}
-    for name in PASSED_HEADERS:
-        if name.lower() in answered:
-            problem.headers[name] = answered[name.lower()]
+    out of stock, 422 naming a field...) keeps its status, type and members."""
+    if not error.transient:
+        return refusal(error)
+    problem = error.as_problem()
+    # What it says beyond the failure (the order it rolled back...) still helps.
+    members = passed_members(error)
+    problem.extensions = {
+        **{k: v for k, v in members.items() if k not in _DESCRIBED},
+        **problem.extensions,
+    }
+    problem.headers.update(passed_headers(error))
     return problem
 
 
