@@ -6,37 +6,22 @@ from __future__ import annotations
 import io
 import re
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
 
-from strata.call import EXIT_HTTP_ERROR, EXIT_OK, EXIT_USAGE, CallRequest, Streams, call
-from strata.credentials import Connection
-from strata.user_login import load_user_session, login_user, signed_in_user, user_session_path
-from tests.support_cli_call import (
+from commands.support import (
     GATEWAY,
     Assembled,
     Cli,
     Outcome,
-    assembled_strata,
     claims,
     mode_of,
 )
+from strata.call import EXIT_HTTP_ERROR, EXIT_OK, EXIT_USAGE, CallRequest, Streams, call
+from strata.credentials import Connection
+from strata.user_login import load_user_session, login_user, signed_in_user, user_session_path
 
 LOGIN_FORM_ID = re.compile(r'name="request_id" value="([^"]+)"')
-
-
-@pytest.fixture(scope="module")
-def assembled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assembled]:
-    with assembled_strata(tmp_path_factory.mktemp("cli-user")) as running:
-        yield running
-
-
-@pytest.fixture
-def cli(assembled: Assembled, tmp_path: Path) -> Cli:
-    return Cli(tmp_path, assembled.transport())
 
 
 class Browser:
