@@ -31,6 +31,11 @@ class OAuthClient(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The developer who registered it on the portal; None for operator-made and seeded ones.
     owner_user_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # "active", or "pending" while a self-service app with back-office scopes waits for an
+    # operator's approval (a pending app gets no token).
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    # Strata's own apps (seeded); the consent page names every other app's maker.
+    first_party: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     @property
     def scope_list(self) -> tuple[str, ...]:
@@ -53,7 +58,13 @@ class OAuthUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(200))
     customer_id: Mapped[str | None] = mapped_column(String(64))
+    # Space-separated, from gateway.oauth.roles.ROLES.
+    roles: Mapped[str] = mapped_column(String(200), default="customer", server_default="customer")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def role_list(self) -> tuple[str, ...]:
+        return tuple(self.roles.split())
 
 
 class SigningKey(Base):
@@ -85,6 +96,8 @@ class AuthorizationRequest(Base):
     scope: Mapped[str] = mapped_column(Text)
     state: Mapped[str | None] = mapped_column(Text)
     code_challenge: Mapped[str] = mapped_column(String(128))
+    # Space-separated RFC 8707 resource indicators asked for; None: by the scopes.
+    resource: Mapped[str | None] = mapped_column(Text)
     browser_binding_hash: Mapped[str] = mapped_column(String(64))
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -102,6 +115,8 @@ class AuthorizationCode(Base):
     redirect_uri_given: Mapped[bool] = mapped_column(Boolean)
     scope: Mapped[str] = mapped_column(Text)
     code_challenge: Mapped[str] = mapped_column(String(128))
+    # Space-separated RFC 8707 resource indicators asked for; None: by the scopes.
+    resource: Mapped[str | None] = mapped_column(Text)
     # The token family the exchange creates, known up front so that a replayed code can
     # revoke every token issued from it.
     family_id: Mapped[str] = mapped_column(String(64))
@@ -120,6 +135,8 @@ class TokenFamily(Base):
     client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.id"), index=True)
     user_id: Mapped[str | None] = mapped_column(ForeignKey("oauth_users.id"), index=True)
     scope: Mapped[str] = mapped_column(Text)
+    # Space-separated RFC 8707 resource indicators asked for; None: by the scopes.
+    resource: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

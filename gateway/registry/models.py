@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     Integer,
+    LargeBinary,
     String,
     Text,
 )
@@ -47,6 +48,12 @@ class ApiRecord(Base):
     openapi: Mapped[dict[str, Any]] = mapped_column(JSON)
     openapi_url: Mapped[str | None] = mapped_column(String(2048))
     builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # No token needed: an explicit choice at registration, shown in the catalog and portal.
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # What the upstream receives instead of the caller's token: {"mode": ..., options}.
+    upstream_auth: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The upstream's own credential, AES-GCM encrypted like the signing keys.
+    upstream_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     revision: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
