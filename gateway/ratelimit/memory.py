@@ -57,6 +57,17 @@ class MemoryStore:
         remaining = (policy.tolerance_us - reset_us) // policy.interval_us
         return decision(policy, True, remaining, reset_us, 0)
 
+    async def peek(self, key: str, policy: Policy) -> Decision:
+        now = int(self._clock() * MICROSECONDS)
+        tat = max(self._tats.get(key, now), now)
+        retry_us = tat + policy.interval_us - policy.tolerance_us - now
+        if retry_us > 0:
+            return decision(policy, False, 0, tat - now, retry_us)
+        # As the hit would answer: what is left, and the reset, once this one is counted.
+        reset_us = tat + policy.interval_us - now
+        remaining = (policy.tolerance_us - reset_us) // policy.interval_us
+        return decision(policy, True, remaining, reset_us, 0)
+
     def _evict(self, now: int) -> None:
         tats = self._tats
         for _ in range(_EVICTIONS_PER_HIT):

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from gateway.ratelimit.config import MICROSECONDS
@@ -46,6 +47,25 @@ redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil(reset
 return {1, math.floor((tolerance - reset) / interval), reset, 0}
 """
 
+# The decision GCRA_SCRIPT would make now, read-only: nothing is written.
+PEEK_SCRIPT = """
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2]) + tonumber(ARGV[3])
+local tolerance = interval * burst
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then
+  tat = now
+end
+local retry = tat + interval - tolerance - now
+if retry > 0 then
+  return {0, 0, tat - now, retry}
+end
+local reset = tat + interval - now
+return {1, math.floor((tolerance - reset) / interval), reset, 0}
+"""
+
 
 class RedisStore:
     """GCRA in Redis, shared by every gateway process that uses the same server.
@@ -65,6 +85,7 @@ class RedisStore:
         self._owns_client = owns_client
         self._time_offset = time_offset
         self._script = redis.register_script(GCRA_SCRIPT)
+        self._peek_script = redis.register_script(PEEK_SCRIPT)
 
     @classmethod
     def from_url(
@@ -100,9 +121,15 @@ class RedisStore:
             raise StoreUnavailable(f"Redis: {exc}") from exc
 
     async def hit(self, key: str, policy: Policy) -> Decision:
+        return await self._run(self._script, key, policy)
+
+    async def peek(self, key: str, policy: Policy) -> Decision:
+        return await self._run(self._peek_script, key, policy)
+
+    async def _run(self, script: AsyncScript, key: str, policy: Policy) -> Decision:
         offset = round(self._time_offset() * MICROSECONDS) if self._time_offset else 0
         try:
-            allowed, remaining, reset_us, retry_us = await self._script(
+            allowed, remaining, reset_us, retry_us = await script(
                 keys=[key],
                 args=[policy.interval_us, policy.burst, offset],
             )

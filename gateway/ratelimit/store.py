@@ -16,4 +16,9 @@ class Store(Protocol):
         """Counts one request against ``key`` under ``policy``, atomically, and decides."""
         ...
 
+    async def peek(self, key: str, policy: Policy) -> Decision:
+        """What :meth:`hit` would decide now, counting nothing (for limits that count only
+        failures, checked before the costly work that may fail)."""
+        ...
+
     async def aclose(self) -> None: ...
