@@ -9,6 +9,7 @@ Build it with the route table holder, the gateway's own app as the fallback, and
         gateway_app,                # /oauth, /admin, /apis, /docs, /healthz, /metrics ...
         authenticate=verify_token,  # async (headers) -> Identity; raises strata.errors.Problem
         limit=rate_limit,           # async (identity | ip, route, method) -> LimitDecision
+        upstream_credentials=creds, # async (identity | None, route) -> headers for remotes
         metrics=metrics,
         inproc_apps={"inproc://system/crm": crm_api, ...},
         settings=ProxySettings(max_body_bytes=settings.max_body_bytes),
@@ -18,6 +19,10 @@ Build it with the route table holder, the gateway's own app as the fallback, and
     # in the gateway app's lifespan (also done automatically when lifespan events pass
     # through the data path): await data_path.start() ... await data_path.aclose()
     # at /metrics: metrics.asgi_app(), or metrics.render() -> (body, content_type)
+
+Remote targets never receive the caller's ``Authorization`` (nor ``Proxy-Authorization`` or
+the gateway's cookies); ``upstream_credentials`` says what they receive instead. In-process
+targets get the request as sent: the built-in APIs check the token themselves.
 
 A route with neither a read nor a write scope is public: anonymous callers are let through
 and rate limited by IP (a token, when sent, is still checked). Any other route needs a
@@ -59,8 +64,10 @@ from gateway.proxy.hooks import (
     Limit,
     LimitDecision,
     StaticTokens,
+    UpstreamCredentials,
     Verdict,
     no_limit,
+    no_upstream_credentials,
 )
 from gateway.proxy.metrics import ProxyMetrics
 
@@ -77,6 +84,8 @@ __all__ = [
     "ProxyMetrics",
     "ProxySettings",
     "StaticTokens",
+    "UpstreamCredentials",
     "Verdict",
     "no_limit",
+    "no_upstream_credentials",
 ]

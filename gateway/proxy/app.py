@@ -22,7 +22,16 @@ from gateway.proxy.config import ProxySettings
 from gateway.proxy.exchange import Exchange
 from gateway.proxy.forward import Forwarder
 from gateway.proxy.headers import header
-from gateway.proxy.hooks import Authenticate, Identity, Limit, LimitDecision, RawHeaders, no_limit
+from gateway.proxy.hooks import (
+    Authenticate,
+    Identity,
+    Limit,
+    LimitDecision,
+    RawHeaders,
+    UpstreamCredentials,
+    no_limit,
+    no_upstream_credentials,
+)
 from gateway.proxy.metrics import ProxyMetrics
 from gateway.proxy.problems import send_problem, send_refusal
 from gateway.proxy.upstream import RouteRuntime, TargetSet
@@ -51,6 +60,7 @@ class GatewayDataPath:
         authenticate: Authenticate,
         metrics: ProxyMetrics,
         limit: Limit = no_limit,
+        upstream_credentials: UpstreamCredentials = no_upstream_credentials,
         inproc_apps: Mapping[str, ASGIApp] | None = None,
         settings: ProxySettings | None = None,
         clock: Clock = time.monotonic,
@@ -62,7 +72,7 @@ class GatewayDataPath:
         self._limit = limit
         self._max_body = settings.max_body_bytes
         self.client = build_client(settings)
-        self._forwarder = Forwarder(self.client)
+        self._forwarder = Forwarder(self.client, upstream_credentials)
         self._metrics = metrics
         self._targets = TargetSet(settings, dict(inproc_apps or {}), metrics, clock)
         self._table: RouteTable | None = None
@@ -139,6 +149,7 @@ class GatewayDataPath:
 
         exchange = Exchange(scope, receive, send, runtime, method, rest, client_ip)
         exchange.extra_headers = decision.headers
+        exchange.identity = identity
         length, chunked = _body_framing(headers)
         if length or chunked:
             if length > self._max_body:

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from starlette.types import Receive, Scope, Send
 
 from gateway.proxy import headers
-from gateway.proxy.hooks import RawHeaders
+from gateway.proxy.hooks import Identity, RawHeaders
 from gateway.proxy.upstream import RouteRuntime
 from strata import context
 
@@ -19,6 +19,9 @@ class Exchange:
 
     ``rest`` is the decoded path after the route's prefix; ``body`` is the buffered request
     body (``None`` when the request has none); ``extra_headers`` go on every response.
+    ``identity`` is the admitted caller (``None`` when anonymous); ``credentials`` are the
+    headers a remote target receives in place of the caller's token, set before the first
+    remote attempt.
     """
 
     scope: Scope
@@ -30,6 +33,8 @@ class Exchange:
     client_ip: str
     extra_headers: RawHeaders = ()
     body: bytes | None = None
+    identity: Identity | None = None
+    credentials: RawHeaders | None = None
     _upstream_headers: list[tuple[bytes, bytes]] | None = None
 
     @property
@@ -55,6 +60,7 @@ class Exchange:
                 request_id=context.current_request_id() or context.new_request_id(),
                 traceparent=context.current_traceparent()
                 or context.new_traceparent(_incoming_traceparent(self.scope)),
+                credentials=self.credentials or (),
             )
         return self._upstream_headers
 

@@ -3,6 +3,9 @@
 Retries go to another target, for idempotent methods only, only before anything was sent to
 the client, and only after a connect error, a timeout or a 502/503/504 answer — at most
 ``route.retries`` times. Remote responses are streamed to the client chunk by chunk.
+
+Before the first remote attempt the credentials hook says what the upstream receives in
+place of the caller's token; in-process targets get the request as the client sent it.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from starlette.types import Message, Receive
 from gateway.proxy.client import UpstreamClient, UpstreamError, UpstreamResponse
 from gateway.proxy.exchange import Exchange
 from gateway.proxy.headers import downstream_headers
+from gateway.proxy.hooks import UpstreamCredentials, no_upstream_credentials
 from gateway.proxy.inproc import call_inproc
-from gateway.proxy.problems import send_problem
+from gateway.proxy.problems import send_problem, send_refusal
 from gateway.proxy.upstream import Target
+from strata.errors import Problem
 
 log = structlog.get_logger(__name__)
 
@@ -44,8 +49,11 @@ class Failure:
 
 
 class Forwarder:
-    def __init__(self, client: UpstreamClient) -> None:
+    def __init__(
+        self, client: UpstreamClient, credentials: UpstreamCredentials = no_upstream_credentials
+    ) -> None:
         self._client = client
+        self._credentials = credentials
 
     async def forward(self, exchange: Exchange) -> int:
         """Sends the exchange to a target and the answer to the client; returns its status."""
@@ -70,6 +78,15 @@ class Forwarder:
                 tried.append(target)
                 if target.app is not None:
                     return await call_inproc(target, exchange)
+                if exchange.credentials is None:
+                    try:
+                        exchange.credentials = await self._credentials(
+                            exchange.identity, runtime.route
+                        )
+                    except Problem as refusal:
+                        return await send_refusal(
+                            exchange.send, refusal, exchange.scope["path"], exchange.extra_headers
+                        )
                 outcome = await self._attempt(target, exchange, last=attempt + 1 == attempts)
                 if isinstance(outcome, int):
                     return outcome

@@ -1,5 +1,10 @@
 """Headers across the proxy: hop-by-hop ones dropped both ways, forwarding ones added.
 
+A remote upstream never receives the caller's credentials for the gateway: no
+``Authorization`` (the gateway's own access token, which the upstream could replay against
+any API the token opens), no ``Proxy-Authorization``, no gateway cookie. It receives what
+its registration says instead (the credentials passed to :func:`upstream_headers`).
+
 Header names in ASGI scopes are lowercase bytes and stay bytes all the way to the upstream.
 Every name set below is precomputed so a request costs one pass and set lookups.
 """
@@ -39,7 +44,12 @@ _REPLACED_ON_REQUEST = frozenset(
         b"traceparent",
     }
 )
-_DROPPED_ON_REQUEST = HOP_BY_HOP | _REPLACED_ON_REQUEST
+# The caller's credentials for the gateway; the identity assertion header is the gateway's
+# own to set, so a client cannot send one of its making along.
+_CREDENTIALS = frozenset({b"authorization", b"strata-identity"})
+_DROPPED_ON_REQUEST = HOP_BY_HOP | _REPLACED_ON_REQUEST | _CREDENTIALS | {b"cookie"}
+# Every cookie the gateway sets is named strata_... (the sign-in form's browser binding).
+_GATEWAY_COOKIE_PREFIX = b"strata_"
 
 # Like nginx, the gateway answers with its own Date and Server.
 _DROPPED_ON_RESPONSE = HOP_BY_HOP | {b"date", b"server"}
@@ -63,8 +73,10 @@ def upstream_headers(
     prefix: str,
     request_id: str,
     traceparent: str,
+    credentials: RawHeaders = (),
 ) -> list[tuple[bytes, bytes]]:
-    """The request headers to send upstream."""
+    """The request headers to send to a remote upstream; ``credentials`` (lowercase names)
+    replace any header of the same name the client sent."""
     kept: list[tuple[bytes, bytes]] = []
     forwarded_for: list[bytes] = []
     host = b""
@@ -77,11 +89,19 @@ def upstream_headers(
                 host = value
             elif name == b"connection":
                 named |= connection_tokens(value)
+            elif name == b"cookie":
+                cookies = without_gateway_cookies(value)
+                if cookies:
+                    kept.append((name, cookies))
             continue
         kept.append((name, value))
     forwarded_for.append(client_ip.encode("latin-1"))
+    if credentials:
+        named |= {name for name, _ in credentials}
     if named:
         kept = [(name, value) for name, value in kept if name not in named]
+    if credentials:
+        kept.extend(credentials)
     kept.append((b"x-forwarded-for", b", ".join(forwarded_for)))
     kept.append((b"x-forwarded-proto", scheme.encode("latin-1")))
     if host:
@@ -90,6 +110,16 @@ def upstream_headers(
     kept.append((b"x-request-id", request_id.encode("latin-1")))
     kept.append((b"traceparent", traceparent.encode("latin-1")))
     return kept
+
+
+def without_gateway_cookies(value: bytes) -> bytes:
+    """A ``Cookie`` header without the gateway's own cookies (empty when none is left)."""
+    if _GATEWAY_COOKIE_PREFIX not in value:
+        return value
+    pairs = [pair.strip() for pair in value.split(b";")]
+    return b"; ".join(
+        pair for pair in pairs if pair and not pair.startswith(_GATEWAY_COOKIE_PREFIX)
+    )
 
 
 def downstream_headers(

@@ -9,6 +9,9 @@ benchmarks and a gateway run with checks switched off.
 - :class:`Limit`: ``await limit(identity_or_ip, route, method) -> LimitDecision``. The
   decision's ``headers`` are added to the response whether or not the request is allowed;
   ``refusal`` is the ASGI response to send when it is not (a 429 problem+json by default).
+- :class:`UpstreamCredentials`: ``await credentials(identity_or_none, route) -> headers``: what
+  a remote target receives in place of the caller's token, which the data path never
+  forwards. A :class:`strata.errors.Problem` raised here is sent instead of forwarding.
 """
 
 from __future__ import annotations
@@ -67,6 +70,13 @@ class Limit(Protocol):
         ...
 
 
+class UpstreamCredentials(Protocol):
+    async def __call__(self, identity: Identity | None, route: ApiRoute) -> RawHeaders:
+        """The headers (lowercase names) a remote target of ``route`` receives for this
+        caller (``None`` when anonymous); they replace any the client sent by those names."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
     """A plain :class:`Identity`."""
@@ -92,6 +102,11 @@ ALLOWED = Verdict(allowed=True)
 async def no_limit(caller: Identity | str, route: ApiRoute, method: str) -> LimitDecision:
     """The stand-in limiter: everything is allowed and no headers are added."""
     return ALLOWED
+
+
+async def no_upstream_credentials(identity: Identity | None, route: ApiRoute) -> RawHeaders:
+    """The stand-in: remote targets receive no credentials at all."""
+    return ()
 
 
 def _invalid_token(description: str) -> Problem:
