@@ -13,6 +13,28 @@ from dataclasses import dataclass, field
 LAYERS = ("system", "process", "experience")
 INPROC_SCHEME = "inproc://"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Where an upstream registered with upstream_auth "identity" finds who calls: a header of its
+# own, never Authorization, so nothing along the way takes it for a bearer credential.
+IDENTITY_HEADER = "Strata-Identity"
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamAuth:
+    """What a remote target receives in place of the caller's token (which it never gets).
+
+    ``mode`` is ``none``, ``identity`` (a signed assertion of who calls) or ``api_key`` (the
+    upstream's own key, sent in ``header``). ``secret`` is the decrypted key; ``unreadable``
+    marks a stored secret that could not be decrypted, so the route refuses to forward
+    rather than call the upstream without its credentials.
+    """
+
+    mode: str = "none"
+    header: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    unreadable: bool = False
+
+
+NO_UPSTREAM_AUTH = UpstreamAuth()
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +51,7 @@ class ApiRoute:
     write_scope: str | None = None
     rate_tier: str | None = None
     revision: int = 0
+    upstream_auth: UpstreamAuth = NO_UPSTREAM_AUTH
 
     @property
     def prefix(self) -> str:

@@ -37,13 +37,19 @@ def digest(value: str) -> str:
 
 class KeyCipher:
     """AES-256-GCM under a key derived (HKDF) from the configured secret. Each ciphertext
-    carries its nonce and is bound to its key id, so a row cannot be swapped for another."""
+    carries its nonce and is bound to its key id, so a row cannot be swapped for another.
 
-    def __init__(self, secret: bytes) -> None:
+    ``purpose`` (the HKDF info) gives each kind of secret a key of its own, so a ciphertext
+    of one kind never decrypts as another; ``holds`` names that kind in error messages."""
+
+    def __init__(
+        self, secret: bytes, *, purpose: bytes = _KEY_INFO, holds: str = "signing key"
+    ) -> None:
         if len(secret) < 16:
             raise ConfigurationError("the OAuth secret key must be at least 16 bytes long")
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_INFO).derive(secret)
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret)
         self._aead = AESGCM(key)
+        self._holds = holds
 
     def encrypt(self, plaintext: bytes, kid: str) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)
@@ -54,7 +60,7 @@ class KeyCipher:
             return self._aead.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], kid.encode())
         except InvalidTag:
             raise ConfigurationError(
-                f"signing key {kid!r} cannot be decrypted: the OAuth secret key "
+                f"{self._holds} {kid!r} cannot be decrypted: the OAuth secret key "
                 "(STRATA_OAUTH__SECRET_KEY or its secret file) is not the one it was stored with"
             ) from None
 

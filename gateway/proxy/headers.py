@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from gateway.proxy.hooks import RawHeaders
+from gateway.routes import IDENTITY_HEADER
 
 # RFC 9110 §7.6.1, plus the Proxy-* family (matched by prefix) and the obsolete Trailers.
 HOP_BY_HOP = frozenset(
@@ -46,7 +47,7 @@ _REPLACED_ON_REQUEST = frozenset(
 )
 # The caller's credentials for the gateway; the identity assertion header is the gateway's
 # own to set, so a client cannot send one of its making along.
-_CREDENTIALS = frozenset({b"authorization", b"strata-identity"})
+_CREDENTIALS = frozenset({b"authorization", IDENTITY_HEADER.lower().encode("ascii")})
 _DROPPED_ON_REQUEST = HOP_BY_HOP | _REPLACED_ON_REQUEST | _CREDENTIALS | {b"cookie"}
 # Every cookie the gateway sets is named strata_... (the sign-in form's browser binding).
 _GATEWAY_COOKIE_PREFIX = b"strata_"
