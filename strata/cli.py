@@ -53,21 +53,12 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
 ) -> None:
     """Run every layer in one process (the embedded default) until stopped."""
-    import uvicorn
-
     from strata.app import asgi_app
+    from strata.server import run
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = _settings(**overrides)
-    uvicorn.run(
-        asgi_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-    )
+    run(asgi_app(settings), settings.host, settings.port, settings.server)
 
 
 @db_cli.command("upgrade")

@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError
 from gateway.oauth.config import OAuthSettings
 from gateway.ratelimit.config import RateLimitSettings
 from strata.errors import ConfigurationError
+from strata.server_settings import ServerSettings
 
 LogFormat = Literal["console", "json"]
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -57,6 +58,7 @@ class Settings(BaseSettings):
 
     oauth: OAuthSettings = OAuthSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
+    server: ServerSettings = ServerSettings()
     registry_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
 
     crm: BackendSettings = BackendSettings()
