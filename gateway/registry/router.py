@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
+from gateway.registry import upstream_auth
 from gateway.registry.schemas import ApiList, ApiOut, ApiRegistration, ApiUpdate, Layer
 from gateway.registry.service import RegistryService
 from gateway.registry.store import RegisteredApi
@@ -35,6 +36,7 @@ def to_out(api: RegisteredApi) -> ApiOut:
         write_scope=api.write_scope,
         rate_tier=api.rate_tier,
         openapi_url=api.openapi_url,
+        upstream_auth=upstream_auth.shown(api.upstream_auth),
         builtin=api.builtin,
         revision=api.revision,
         created_at=api.created_at,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from gateway.registry.validation import (
     check_document_url,
+    check_header_name,
+    check_header_value,
     check_name,
     check_scope,
     check_target,
@@ -29,6 +31,67 @@ Timeout = Annotated[float, Field(gt=0, le=300)]
 Retries = Annotated[int, Field(ge=0, le=10)]
 Description = Annotated[str, Field(max_length=4000)]
 Document = dict[str, Any]
+
+
+def _secret_header_value(value: SecretStr) -> SecretStr:
+    check_header_value(value.get_secret_value())
+    return value
+
+
+HeaderName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(check_header_name)]
+SecretHeaderValue = Annotated[
+    SecretStr, Field(min_length=1, max_length=4096), AfterValidator(_secret_header_value)
+]
+
+
+class NoUpstreamAuth(BaseModel):
+    """The upstream receives no credentials (the default)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    mode: Literal["none"]
+
+
+class IdentityUpstreamAuth(BaseModel):
+    """The upstream receives who calls, as a JWT the gateway signs (RFC 7519) in the
+    ``Strata-Identity`` header: ``iss`` the gateway, ``aud`` the API's resource URL
+    (issuer + prefix), ``sub``, ``client_id``, ``scope``, ``customer_id``/``username`` for a
+    person, about 60 s of life. Verify it with the gateway's JWKS (``/.well-known/jwks.json``);
+    its ``typ`` is ``strata-identity+jwt``, so the gateway never accepts it as an access token."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    mode: Literal["identity"]
+
+
+class ApiKeyUpstreamAuth(BaseModel):
+    """The upstream receives its own key in ``header``. The value is stored encrypted and
+    never shown again."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    mode: Literal["api_key"]
+    header: HeaderName = "X-API-Key"
+    value: SecretHeaderValue
+
+
+UpstreamAuthSetting = Annotated[
+    NoUpstreamAuth | IdentityUpstreamAuth | ApiKeyUpstreamAuth, Field(discriminator="mode")
+]
+_UPSTREAM_AUTH_DESCRIPTION = (
+    "What a remote target receives instead of the caller's token, which it never gets"
+)
+
+
+def _no_upstream_auth() -> NoUpstreamAuth:
+    return NoUpstreamAuth(mode="none")
+
+
+class UpstreamAuthOut(BaseModel):
+    """What the upstream receives; a key's value is never shown."""
+
+    mode: Literal["none", "identity", "api_key"]
+    header: str | None = Field(None, description="The header it travels in (none for 'none')")
 
 
 def _distinct(targets: list[str]) -> list[str]:
@@ -55,6 +118,9 @@ class ApiRegistration(BaseModel):
     rate_tier: Tier | None = Field(None, description="Overrides the caller's rate tier")
     openapi: Document | None = Field(None, description="The OpenAPI 3.x document, inline")
     openapi_url: DocumentUrl | None = Field(None, description="Where to fetch the document")
+    upstream_auth: UpstreamAuthSetting = Field(
+        default_factory=_no_upstream_auth, description=_UPSTREAM_AUTH_DESCRIPTION
+    )
 
 
 class ApiUpdate(BaseModel):
@@ -74,9 +140,19 @@ class ApiUpdate(BaseModel):
     rate_tier: Tier | None = None
     openapi: Document | None = None
     openapi_url: DocumentUrl | None = None
+    upstream_auth: UpstreamAuthSetting | None = Field(
+        None, description=_UPSTREAM_AUTH_DESCRIPTION + "; replaced whole"
+    )
 
     @field_validator(
-        "layer", "version", "targets", "timeout_seconds", "retries", "openapi", "description"
+        "layer",
+        "version",
+        "targets",
+        "timeout_seconds",
+        "retries",
+        "openapi",
+        "description",
+        "upstream_auth",
     )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
@@ -102,6 +178,7 @@ class ApiOut(BaseModel):
     write_scope: str | None
     rate_tier: str | None
     openapi_url: str | None
+    upstream_auth: UpstreamAuthOut
     builtin: bool
     revision: int
     created_at: datetime

@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from sqlalchemy.exc import IntegrityError
 
-from gateway.registry import store
+from gateway.registry import store, upstream_auth
 from gateway.registry.documents import DocumentLoader
 from gateway.registry.errors import (
     builtin_is_read_only,
@@ -24,8 +24,9 @@ from gateway.registry.errors import (
     revision_mismatch,
 )
 from gateway.registry.models import ApiRecord
-from gateway.registry.schemas import ApiRegistration, ApiUpdate
+from gateway.registry.schemas import ApiRegistration, ApiUpdate, UpstreamAuthSetting
 from gateway.registry.store import RegisteredApi
+from gateway.registry.upstream_auth import UpstreamSecrets
 from gateway.routes import RouteTable
 from strata.db import Database, utcnow
 from strata.errors import NotFound
@@ -49,9 +50,17 @@ _PLAIN_FIELDS = (
 
 
 class RegistryService:
-    def __init__(self, database: Database, documents: DocumentLoader | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        documents: DocumentLoader | None = None,
+        *,
+        secrets: UpstreamSecrets | None = None,
+    ) -> None:
         self._database = database
         self._documents = documents or DocumentLoader()
+        # Seals the upstream credentials of the APIs it registers; without it they are refused.
+        self._secrets = secrets
         self._listeners: list[ChangeListener] = []
 
     def add_change_listener(self, listener: ChangeListener) -> None:
@@ -67,6 +76,7 @@ class RegistryService:
         if await self._exists(registration.name):
             raise duplicate_name(registration.name)
         document = await self._document_of(registration)
+        upstream = self._upstream_values(registration.name, registration.upstream_auth)
         try:
             async with self._database.session() as session:
                 await store.lock_registry(session)
@@ -74,6 +84,7 @@ class RegistryService:
                     raise duplicate_name(registration.name)
                 revision = await store.bump_revision(session)
                 record = _new_record(registration, document, revision, builtin=False)
+                _apply_columns(record, upstream)
                 session.add(record)
                 await session.flush()
                 api = store.to_domain(record)
@@ -91,6 +102,8 @@ class RegistryService:
         if current.builtin:
             raise builtin_is_read_only(name)
         values = await self._values_of(changes)
+        if changes.upstream_auth is not None:
+            values.update(self._upstream_values(name, changes.upstream_auth))
         async with self._database.session() as session:
             await store.lock_registry(session)
             record = await store.find(session, name)
@@ -144,7 +157,7 @@ class RegistryService:
 
     async def route_table(self) -> RouteTable:
         async with self._database.sessions() as session:
-            return await store.route_table(session)
+            return await store.route_table(session, self._secrets)
 
     async def ensure_builtin(self, registration: ApiRegistration) -> RegisteredApi:
         """Registers a built-in API, or brings it up to date in place.
@@ -212,6 +225,19 @@ class RegistryService:
             values["openapi"] = await self._documents.fetch(changes.openapi_url)
         return values
 
+    def _upstream_values(self, api: str, setting: UpstreamAuthSetting) -> dict[str, Any]:
+        """The row's columns for what the upstream receives: the plain part, and the secret
+        sealed (a change of setting replaces both)."""
+        plain, secret = upstream_auth.stored(setting)
+        sealed = None
+        if secret is not None:
+            if self._secrets is None:
+                raise invalid(
+                    "upstream_auth", "this registry has no key to encrypt upstream credentials"
+                )
+            sealed = self._secrets.seal(api, secret)
+        return {"upstream_auth": plain, "upstream_secret_encrypted": sealed}
+
     async def _notify(self, revision: int) -> None:
         for listener in list(self._listeners):
             try:
@@ -263,6 +289,11 @@ def _same_builtin(
     current["targets"] = list(api.targets)
     current["openapi"] = api.document
     return current == wanted
+
+
+def _apply_columns(record: ApiRecord, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(record, name, value)
 
 
 def _differs(record: ApiRecord, values: dict[str, Any]) -> bool:

@@ -18,7 +18,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.registry.models import REGISTRY_STATE_ID, ApiRecord, RegistryState
-from gateway.routes import LAYERS, ApiRoute, RouteTable
+from gateway.registry.upstream_auth import UpstreamSecrets, described, routed
+from gateway.routes import LAYERS, NO_UPSTREAM_AUTH, ApiRoute, RouteTable, UpstreamAuth
 
 _LAYER_ORDER = {layer: position for position, layer in enumerate(LAYERS)}
 
@@ -43,6 +44,8 @@ class RegisteredApi:
     created_at: datetime
     updated_at: datetime
     document: dict[str, Any] = field(repr=False, compare=False)
+    # What its upstream receives, without the secret (which stays encrypted in the row).
+    upstream_auth: UpstreamAuth = NO_UPSTREAM_AUTH
 
     @property
     def prefix(self) -> str:
@@ -66,6 +69,8 @@ class RegisteredApi:
             write_scope=self.write_scope,
             rate_tier=self.rate_tier,
             revision=self.revision,
+            # Without the secret: the route table (store.route_table) is what decrypts it.
+            upstream_auth=self.upstream_auth,
         )
 
 
@@ -87,6 +92,7 @@ def to_domain(record: ApiRecord) -> RegisteredApi:
         created_at=record.created_at,
         updated_at=record.updated_at,
         document=record.openapi,
+        upstream_auth=described(record.upstream_auth),
     )
 
 
@@ -155,11 +161,14 @@ _ROUTE_COLUMNS = (
     ApiRecord.write_scope,
     ApiRecord.rate_tier,
     ApiRecord.revision,
+    ApiRecord.upstream_auth,
+    ApiRecord.upstream_secret_encrypted,
 )
 
 
-async def route_table(session: AsyncSession) -> RouteTable:
-    """The route table at the current revision, without loading any OpenAPI document."""
+async def route_table(session: AsyncSession, secrets: UpstreamSecrets | None = None) -> RouteTable:
+    """The route table at the current revision, without loading any OpenAPI document; the
+    upstream secrets decrypted with ``secrets``."""
     # Revision first: rows read after it are at least as new, so a table is never older
     # than the revision it is labelled with (at worst, the next poll rebuilds it once more).
     revision = await read_revision(session)
@@ -176,6 +185,9 @@ async def route_table(session: AsyncSession) -> RouteTable:
             write_scope=row.write_scope,
             rate_tier=row.rate_tier,
             revision=row.revision,
+            upstream_auth=routed(
+                row.name, row.upstream_auth, row.upstream_secret_encrypted, secrets
+            ),
         )
         for row in rows
     ]

@@ -10,7 +10,7 @@ import re
 from urllib.parse import SplitResult, urlsplit
 
 from gateway.oauth.scopes import SCOPE_PATTERN
-from gateway.routes import LAYERS
+from gateway.routes import IDENTITY_HEADER, LAYERS
 
 TARGET_SCHEMES = ("http", "https", "inproc")
 MAX_URL_LENGTH = 2048
@@ -18,6 +18,34 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 MAX_NAME_LENGTH = 63
 TIER_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 _FORBIDDEN_URL_CHARACTERS = re.compile(r"[\s\x00-\x1f\x7f\\]")
+# RFC 9110 §5.6.2: a header name is a token.
+HEADER_NAME_PATTERN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Printable ASCII and inner spaces (RFC 9110 §5.5, without obs-text): no CR or LF to split on.
+_HEADER_VALUE_PATTERN = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
+# Headers the gateway sets or strips itself, and those that carry the connection or the body.
+_RESERVED_HEADERS = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+        "content-type",
+        "expect",
+        "cookie",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-forwarded-prefix",
+        "x-request-id",
+        "traceparent",
+        IDENTITY_HEADER.lower(),
+    }
+)
 
 
 def check_name(value: str) -> str:
@@ -43,6 +71,27 @@ def check_scope(value: str) -> str:
 def check_tier(value: str) -> str:
     if not TIER_PATTERN.match(value):
         raise ValueError("must be a rate tier name: a lowercase slug such as 'premium'")
+    return value
+
+
+def check_header_name(value: str) -> str:
+    """A request header the upstream's own credential travels in (e.g. ``X-API-Key``)."""
+    if not HEADER_NAME_PATTERN.fullmatch(value):
+        raise ValueError(
+            "must be an HTTP header name: letters, digits and !#$%&'*+-.^_`|~, no spaces "
+            "or colons (e.g. 'X-API-Key')"
+        )
+    lowered = value.lower()
+    if lowered in _RESERVED_HEADERS or lowered.startswith("proxy-"):
+        raise ValueError(f"{value!r} is a header the gateway sets or removes itself")
+    return value
+
+
+def check_header_value(value: str) -> str:
+    if not _HEADER_VALUE_PATTERN.fullmatch(value):
+        raise ValueError(
+            "must be printable ASCII without line breaks or leading and trailing spaces"
+        )
     return value
 
 
