@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from strata.call import EXIT_USAGE, CallRequest, Streams, call, login
+from strata.client_commands import add_client_commands
 from strata.credentials import (
     ClientCredentials,
     Connection,
@@ -45,6 +46,9 @@ def _settings(**overrides: object) -> Settings:
     # Logs go to stderr, so what a command prints (JSON) stays readable by scripts.
     configure_logging(settings.log_level, settings.log_format)
     return settings
+
+
+add_client_commands(clients_cli, _settings)
 
 
 @cli.command()

@@ -1,14 +1,25 @@
-"""The admin API for OAuth clients (``/admin/clients``), guarded by the ``admin`` scope."""
+"""The admin API for OAuth clients (``/admin/clients``), guarded by the ``admin`` scope.
+
+Operators also approve the portal's pending apps here: ``GET /admin/clients?status=pending``
+lists them and ``POST /admin/clients/{client_id}/approve`` lets one get tokens.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.oauth.clients import create_client, get_client, list_clients, mark_deleted
+from gateway.oauth.clients import (
+    approve_client,
+    create_client,
+    get_client,
+    list_clients,
+    mark_deleted,
+    pending_reason,
+)
 from gateway.oauth.crypto import Passwords
 from gateway.oauth.models import OAuthClient
 from gateway.oauth.scopes import ADMIN_SCOPE, ScopeVocabulary
@@ -32,6 +43,9 @@ class ClientCreate(BaseModel):
     public: bool = False
 
 
+ClientStatus = Literal["active", "pending"]
+
+
 class ClientOut(BaseModel):
     client_id: str
     name: str
@@ -41,9 +55,19 @@ class ClientOut(BaseModel):
     redirect_uris: list[str]
     grant_types: list[str]
     created_at: datetime
+    status: ClientStatus = Field(
+        description="active, or pending: waits for an operator's approval and gets no token"
+    )
+    status_reason: str | None = Field(
+        default=None, description="Why a pending client waits (None when active)"
+    )
+    owner_user_id: str | None = Field(
+        default=None, description="The developer who registered it on the portal"
+    )
+    first_party: bool = Field(default=False, description="One of Strata's own apps")
 
     @classmethod
-    def of(cls, client: OAuthClient) -> Self:
+    def of(cls, client: OAuthClient, vocabulary: ScopeVocabulary) -> Self:
         return cls(
             client_id=client.id,
             name=client.name,
@@ -53,6 +77,10 @@ class ClientOut(BaseModel):
             redirect_uris=list(client.redirect_uris),
             grant_types=list(client.grant_types),
             created_at=client.created_at,
+            status=client.status,
+            status_reason=pending_reason(client, vocabulary),
+            owner_user_id=client.owner_user_id,
+            first_party=client.first_party,
         )
 
 
@@ -102,7 +130,8 @@ def build_admin_router(
         )
         response.headers["Location"] = f"/admin/clients/{client.id}"
         response.headers["Cache-Control"] = "no-store"
-        return ClientCreated(**ClientOut.of(client).model_dump(), client_secret=secret)
+        shown = ClientOut.of(client, vocabulary).model_dump()
+        return ClientCreated(**shown, client_secret=secret)
 
     @router.get(
         "", response_model=ClientPage, summary="List clients", responses=problem_responses(422)
@@ -110,10 +139,13 @@ def build_admin_router(
     async def list_all(
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Query(max_length=64)] = None,
+        status: Annotated[
+            ClientStatus | None, Query(description="Only clients in this status")
+        ] = None,
     ) -> ClientPage:
         async with database.session() as session:
-            clients = await list_clients(session, limit=limit + 1, after=cursor)
-        items = [ClientOut.of(client) for client in clients[:limit]]
+            clients = await list_clients(session, limit=limit + 1, after=cursor, status=status)
+        items = [ClientOut.of(client, vocabulary) for client in clients[:limit]]
         next_cursor = items[-1].client_id if len(clients) > limit else None
         return ClientPage(items=items, next_cursor=next_cursor)
 
@@ -125,7 +157,22 @@ def build_admin_router(
     )
     async def get_one(client_id: str) -> ClientOut:
         async with database.session() as session:
-            return ClientOut.of(await get_client(session, client_id))
+            return ClientOut.of(await get_client(session, client_id), vocabulary)
+
+    @router.post(
+        "/{client_id}/approve",
+        response_model=ClientOut,
+        summary="Approve a pending client so that it gets tokens",
+        description=(
+            "A portal app asking for back-office scopes waits (status pending) until an "
+            "operator approves it here. Idempotent: approving an active client changes "
+            "nothing and answers 200 with the client."
+        ),
+        responses=problem_responses(404),
+    )
+    async def approve(client_id: str) -> ClientOut:
+        async with database.session() as session:
+            return ClientOut.of(await approve_client(session, client_id), vocabulary)
 
     @router.delete(
         "/{client_id}",

@@ -20,7 +20,12 @@ from fastapi import Request
 from sqlalchemy import update
 from starlette.responses import RedirectResponse, Response
 
-from gateway.oauth.clients import find_client, redirect_uri_matches
+from gateway.oauth.clients import (
+    ensure_may_get_tokens,
+    find_client,
+    redirect_destination,
+    redirect_uri_matches,
+)
 from gateway.oauth.config import OAuthSettings
 from gateway.oauth.crypto import Passwords, digest, new_token
 from gateway.oauth.errors import (
@@ -32,8 +37,13 @@ from gateway.oauth.errors import (
 )
 from gateway.oauth.forms import read_form, unique_parameters
 from gateway.oauth.grants import resolve_scopes
-from gateway.oauth.models import AuthorizationCode, AuthorizationRequest, OAuthClient
-from gateway.oauth.pages import error_page, login_page
+from gateway.oauth.models import (
+    AuthorizationCode,
+    AuthorizationRequest,
+    OAuthClient,
+    OAuthUser,
+)
+from gateway.oauth.pages import Consent, error_page, login_page, maker_of
 from gateway.oauth.scopes import ScopeVocabulary, format_scope, parse_scope
 from gateway.oauth.tokens import TokenService
 from gateway.oauth.users import authenticate_user
@@ -100,8 +110,7 @@ class Authorizer:
         response = login_page(
             action=request.url.path,
             request_id=request_id,
-            client_name=client.name,
-            scopes=[(scope, self._vocabulary.describe(scope)) for scope in scopes],
+            consent=await self._consent(client, target.redirect_uri, scopes),
         )
         self._set_browser_cookie(response, request.url.path, browser)
         return response
@@ -138,6 +147,7 @@ class Authorizer:
             raise UnauthorizedClientError(
                 description="this client may not use the authorization code grant"
             )
+        ensure_may_get_tokens(client)
         challenge = params.get("code_challenge")
         if not challenge:
             raise InvalidRequestError(description="code_challenge is required (PKCE with S256)")
@@ -289,13 +299,30 @@ class Authorizer:
             )
         async with self._database.session() as session:
             client = await find_client(session, pending.client_id)
+        if client is None:
+            return _expired()
         return login_page(
             action=request.url.path,
             request_id=pending.id,
-            client_name=client.name if client else pending.client_id,
-            scopes=[(s, self._vocabulary.describe(s)) for s in parse_scope(pending.scope)],
+            consent=await self._consent(client, pending.redirect_uri, parse_scope(pending.scope)),
             username=username,
             error="Wrong username or password.",
+        )
+
+    async def _consent(
+        self, client: OAuthClient, redirect_uri: str, scopes: tuple[str, ...]
+    ) -> Consent:
+        """What the consent page tells the person about the app and what it asks for."""
+        owner = None
+        if client.owner_user_id is not None and not client.first_party:
+            async with self._database.session() as session:
+                user = await session.get(OAuthUser, client.owner_user_id)
+            owner = (user.display_name, user.username) if user else None
+        return Consent(
+            client_name=client.name,
+            maker=maker_of(client.first_party, owner, client.owner_user_id is not None),
+            returns_to=redirect_destination(redirect_uri),
+            scopes=[(scope, self._vocabulary.describe(scope)) for scope in scopes],
         )
 
     async def _complete(self, request_id: str) -> bool:

@@ -1,4 +1,10 @@
-"""Token introspection (RFC 7662) and revocation (RFC 7009)."""
+"""Token introspection (RFC 7662) and revocation (RFC 7009).
+
+A client introspects only the tokens issued to itself, unless it is a resource server
+registered with ``tokens:introspect`` (RFC 7662 section 4: the server decides which
+clients may learn about which tokens). Any other token answers ``{"active": false}``,
+exactly as an unknown one does, so a client learns nothing of other clients' tokens.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.oauth.clients import may_introspect_any_token
 from gateway.oauth.crypto import digest
 from gateway.oauth.errors import InvalidToken, UnauthorizedClientError
 from gateway.oauth.models import AccessToken, OAuthClient, OAuthUser, RefreshToken, TokenFamily
@@ -26,19 +33,21 @@ class TokenInspector:
         self._verifier = verifier
         self._tokens = tokens
 
-    async def introspect(self, token: str, hint: str | None) -> dict[str, Any]:
-        """What the token is, if it is active now; ``{"active": false}`` for anything else.
-        The database is asked, not the revocation cache: this answer is authoritative."""
+    async def introspect(self, client: OAuthClient, token: str, hint: str | None) -> dict[str, Any]:
+        """What the token is, if it is active now and ``client`` may know; ``{"active":
+        false}`` for anything else. The database is asked, not the revocation cache: this
+        answer is authoritative."""
         order = [self._access, self._refresh]
         if hint == "refresh_token":
             order.reverse()
         for inspect in order:
-            answer = await inspect(token)
-            if answer is not None:
-                return answer
+            found = await inspect(token)
+            if found is not None:
+                issued_to, answer = found
+                return answer if _may_see(client, issued_to) else INACTIVE
         return INACTIVE
 
-    async def _access(self, token: str) -> dict[str, Any] | None:
+    async def _access(self, token: str) -> tuple[str, dict[str, Any]] | None:
         if not _looks_like_jwt(token):
             return None
         try:
@@ -48,12 +57,12 @@ class TokenInspector:
         async with self._database.session() as session:
             row = await session.get(AccessToken, claims.jti)
         if row is None or row.revoked_at is not None:
-            return INACTIVE
+            return claims.client_id, INACTIVE
         body: dict[str, Any] = dict(claims.raw)
         body.update(active=True, token_type="Bearer")
-        return body
+        return row.client_id, body
 
-    async def _refresh(self, token: str) -> dict[str, Any] | None:
+    async def _refresh(self, token: str) -> tuple[str, dict[str, Any]] | None:
         async with self._database.session() as session:
             found = await self._refresh_row(session, token)
             if found is None:
@@ -62,7 +71,7 @@ class TokenInspector:
             user = await session.get(OAuthUser, family.user_id) if family.user_id else None
         now = self._tokens.now()
         if row.used_at or row.revoked_at or family.revoked_at or row.expires_at <= now:
-            return INACTIVE
+            return family.client_id, INACTIVE
         body: dict[str, Any] = {
             "active": True,
             "token_type": "refresh_token",
@@ -74,7 +83,7 @@ class TokenInspector:
         }
         if user is not None:
             body["username"] = user.username
-        return body
+        return family.client_id, body
 
     async def _refresh_row(
         self,
@@ -121,6 +130,10 @@ class TokenInspector:
             revoked = await self._tokens.revoke_family(session, found[1].id, "revoked by client")
         self._tokens.announce(revoked)
         return True
+
+
+def _may_see(client: OAuthClient, issued_to: str) -> bool:
+    return issued_to == client.id or may_introspect_any_token(client)
 
 
 def _must_belong(client: OAuthClient, owner: str) -> None:

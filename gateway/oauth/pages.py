@@ -4,6 +4,7 @@ errors that cannot be sent back to the client. Every value rendered is HTML-esca
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 
 from starlette.responses import HTMLResponse
@@ -28,6 +29,8 @@ h1 { font-size: 1.3rem; margin-top: 0; }
 label { display: block; margin: .8rem 0 .2rem; }
 input[type=text], input[type=password] { width: 100%; padding: .5rem; box-sizing: border-box; }
 ul { padding-left: 1.2rem; } .error { color: #a40000; } .scope { color: #444; }
+dl.about { margin: .6rem 0; } dl.about dt { font-weight: 600; margin-top: .4rem; }
+dl.about dd { margin: 0; }
 .buttons { display: flex; gap: .6rem; margin-top: 1.2rem; }
 button { padding: .5rem 1rem; }
 """
@@ -43,24 +46,53 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
 
+@dataclass(frozen=True)
+class Consent:
+    """What the person is told before they allow an app: its name, who made it, where it
+    sends them back to, and what each scope lets it do."""
+
+    client_name: str
+    maker: str  # "Strata's own app", "a third-party app made by …", "registered by an operator"
+    returns_to: str  # the redirect URI's host and port, or a private-use scheme
+    scopes: Sequence[tuple[str, str]]  # (scope, what it lets the app do)
+
+
+def maker_of(first_party: bool, owner: tuple[str, str] | None, has_owner: bool) -> str:
+    """Who made the app, for the consent page; ``owner`` is the developer's display name
+    and username, when known."""
+    if first_party:
+        return "Strata's own app"
+    if owner is not None:
+        display_name, username = owner
+        return f"a third-party app made by {display_name} ({username})"
+    if has_owner:
+        # The developer's account is gone: say so rather than vouch for the app.
+        return "a third-party app whose developer is no longer known"
+    return "registered by an operator"
+
+
 def login_page(
     *,
     action: str,
     request_id: str,
-    client_name: str,
-    scopes: Sequence[tuple[str, str]],
+    consent: Consent,
     username: str = "",
     error: str | None = None,
 ) -> HTMLResponse:
     """Sign in and approve: the form carries only the one-time id of the stored request."""
     items = "".join(
         f'<li><strong>{escape(name)}</strong> <span class="scope">{escape(text)}</span></li>'
-        for name, text in scopes
+        for name, text in consent.scopes
     )
     error_html = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     body = f"""
 <h1>Sign in to Strata</h1>
-<p><strong>{escape(client_name)}</strong> asks to act for you with these permissions:</p>
+<p><strong>{escape(consent.client_name)}</strong> asks to act for you.</p>
+<dl class="about">
+  <dt>Who made it</dt><dd>{escape(consent.maker)}</dd>
+  <dt>Returns you to</dt><dd>{escape(consent.returns_to)}</dd>
+</dl>
+<p>If you allow it, it may:</p>
 <ul>{items}</ul>
 {error_html}
 <form method="post" action="{escape(action)}">

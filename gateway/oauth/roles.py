@@ -10,6 +10,11 @@ the layer a scope belongs to, so the scopes of APIs registered later follow it t
 - ``admin``: everything, ``admin`` included.
 
 No role entitles a person to ``tokens:introspect``: it is for resource servers (clients).
+
+What a developer may hand out to the apps they register is another matter: any scope of the
+API layers and ``tokens:introspect`` (:func:`developer_may_grant`), never the gateway's own
+person scopes nor ``admin``; those that reach back-office data make the app wait for an
+operator's approval (:func:`needs_approval`).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ OPERATOR: Final = "operator"
 ADMIN: Final = "admin"
 ROLES: Final = (CUSTOMER, DEVELOPER, OPERATOR, ADMIN)
 PORTAL_SCOPES: Final = frozenset({"apps:read", "apps:write"})
+API_LAYERS: Final = frozenset({"system", "process", "experience"})
 
 
 def parse_roles(value: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -65,6 +71,16 @@ def entitled_scopes(
     """``scopes`` narrowed to those ``roles`` entitle a person to, in order."""
     held = tuple(roles)
     return tuple(scope for scope in scopes if entitles(held, scope, vocabulary))
+
+
+def developer_may_grant(scope: str, vocabulary: ScopeVocabulary) -> bool:
+    """Whether a developer may register a portal app holding ``scope``: a scope of an API
+    layer (those of APIs registered later included), or ``tokens:introspect`` for a
+    resource server. The gateway's own scopes (``admin``, the portal's) stay with people
+    and operators."""
+    if scope == INTROSPECT_SCOPE:
+        return True
+    return vocabulary.layer_of(scope) in API_LAYERS
 
 
 def needs_approval(scope: str, vocabulary: ScopeVocabulary) -> bool:

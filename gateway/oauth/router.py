@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.oauth.authorize import Authorizer
-from gateway.oauth.clients import find_client
+from gateway.oauth.clients import ensure_may_get_tokens, find_client
 from gateway.oauth.config import OAuthSettings
 from gateway.oauth.crypto import Passwords
 from gateway.oauth.errors import (
@@ -111,6 +111,7 @@ class OAuthEndpoints:
                 raise UnauthorizedClientError(
                     description=f"this client may not use the {grant_type} grant"
                 )
+            ensure_may_get_tokens(client)
             issued = await grant(client, form)
         except OAuth2Error as error:
             return oauth_error_response(error)
@@ -119,11 +120,11 @@ class OAuthEndpoints:
     async def introspect(self, request: Request) -> Response:
         try:
             form = await read_form(request)
-            await self._client(request, form, allow_public=False)
+            client = await self._client(request, form, allow_public=False)
             token = required(form, "token")
         except OAuth2Error as error:
             return oauth_error_response(error)
-        answer = await self._inspector.introspect(token, form.get("token_type_hint"))
+        answer = await self._inspector.introspect(client, token, form.get("token_type_hint"))
         return JSONResponse(answer, headers=NO_STORE)
 
     async def revoke(self, request: Request) -> Response:

@@ -170,6 +170,7 @@ async def _seed_app_clients(
             client_id=client_id,
             passwords=passwords,
             vocabulary=known,
+            first_party=True,
         )
         created += 1
     return created

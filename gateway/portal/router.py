@@ -84,12 +84,19 @@ def add_api_routes(router: APIRouter, service: PortalService, verifier: TokenVer
     )
     async def list_apps(claims: reader) -> AppList:
         apps = await service.list_apps(claims.subject)
-        return AppList(items=[AppOut.of(app) for app in apps])
+        return AppList(items=[AppOut.of(app, service.vocabulary) for app in apps])
 
     @router.post(
         "/api/apps",
         status_code=201,
         summary="Register a client app; its secret is shown once",
+        description=(
+            "Scopes of the system, process and experience APIs and tokens:introspect; never "
+            "admin nor the portal's own. An app asking for scopes that reach back-office data "
+            "(all but the catalog reads inventory:read and availability:read, and the "
+            "experience scopes) is created pending: it gets no token until an operator "
+            "approves it."
+        ),
         response_model=AppCreated,
         responses={**guarded, **problem_responses(409, 422)},
     )
@@ -97,7 +104,8 @@ def add_api_routes(router: APIRouter, service: PortalService, verifier: TokenVer
         client, secret = await service.create_app(claims.subject, body)
         response.headers["Location"] = f"{router.prefix}/api/apps/{client.id}"
         response.headers["Cache-Control"] = "no-store"
-        return AppCreated(**AppOut.of(client).model_dump(), client_secret=secret)
+        shown = AppOut.of(client, service.vocabulary).model_dump()
+        return AppCreated(**shown, client_secret=secret)
 
     @router.get(
         "/api/apps/{client_id}",
@@ -106,7 +114,7 @@ def add_api_routes(router: APIRouter, service: PortalService, verifier: TokenVer
         responses={**guarded, **problem_responses(404)},
     )
     async def get_app(client_id: str, claims: reader) -> AppOut:
-        return AppOut.of(await service.get_app(claims.subject, client_id))
+        return AppOut.of(await service.get_app(claims.subject, client_id), service.vocabulary)
 
     @router.delete(
         "/api/apps/{client_id}",

@@ -18,7 +18,12 @@ class AppCreate(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     scopes: Annotated[
         list[Annotated[str, Field(max_length=100)]],
-        Field(min_length=1, max_length=100, description="Any known scope but admin"),
+        Field(
+            min_length=1,
+            max_length=100,
+            description="Scopes of the API layers, or tokens:introspect; back-office ones "
+            "make the app wait for an operator's approval",
+        ),
     ]
     redirect_uris: Annotated[
         list[Annotated[str, Field(max_length=2000)]],
@@ -32,7 +37,8 @@ class AppCreate(BaseModel):
 
 class AppOut(ClientOut):
     """One of the developer's apps (as the admin API shows a client); its secret is never
-    shown again."""
+    shown again. ``status`` is pending, with ``status_reason``, until an operator approves an
+    app that asked for back-office scopes."""
 
 
 class AppCreated(AppOut):

@@ -1,5 +1,10 @@
 """The portal's work: a signed-in developer's own client apps, made through the same
-``create_client`` as the admin API, owned by the developer, on the free tier."""
+``create_client`` as the admin API, owned by the developer, on the free tier.
+
+A developer hands out only what their role may (:func:`gateway.oauth.roles.developer_may_grant`);
+an app asking for scopes that reach back-office data starts ``pending`` and gets no token
+until an operator approves it (``strata clients approve`` or the admin API).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,21 @@ from collections.abc import Sequence
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.oauth.clients import InvalidClientRegistration, create_client, mark_deleted
+from gateway.oauth.clients import (
+    ACTIVE,
+    PENDING,
+    InvalidClientRegistration,
+    approval_scopes,
+    create_client,
+    mark_deleted,
+)
 from gateway.oauth.crypto import Passwords
 from gateway.oauth.models import OAuthClient
-from gateway.oauth.scopes import ADMIN_SCOPE, ScopeVocabulary, parse_scope
+from gateway.oauth.roles import developer_may_grant
+from gateway.oauth.scopes import ScopeVocabulary, parse_scope
 from gateway.oauth.server import OAuthServer
 from gateway.oauth.tokens import TokenService
+from gateway.portal.naming import check_app_name
 from gateway.portal.schemas import MAX_APPS_PER_DEVELOPER, AppCreate
 from strata.db import Database
 from strata.errors import Conflict, NotFound
@@ -49,11 +63,11 @@ class PortalService:
         return cls(oauth.database, oauth.passwords, oauth.vocabulary, oauth.tokens)
 
     def grantable_scopes(self) -> list[tuple[str, str]]:
-        """Every scope the gateway knows (registered APIs' included) but admin, by name."""
+        """The scopes a developer may give an app (registered APIs' included), by name."""
         return [
             (scope, self.vocabulary.describe(scope))
             for scope in self.vocabulary
-            if scope != ADMIN_SCOPE
+            if developer_may_grant(scope, self.vocabulary)
         ]
 
     async def list_apps(self, owner: str) -> list[OAuthClient]:
@@ -66,8 +80,11 @@ class PortalService:
             return await _owned_app(session, owner, client_id)
 
     async def create_app(self, owner: str, request: AppCreate) -> tuple[OAuthClient, str | None]:
-        """The new app and its plain secret (None for a public app), shown only now."""
-        _refuse_admin(request.scopes)
+        """The new app and its plain secret (None for a public app), shown only now; pending
+        when it asks for a scope an operator must approve."""
+        check_app_name(request.name)
+        self._refuse_ungrantable(request.scopes)
+        waiting = approval_scopes(parse_scope(request.scopes), self.vocabulary)
         if await self._count(owner) >= MAX_APPS_PER_DEVELOPER:
             raise TooManyApps()
         client, secret = await create_client(
@@ -80,9 +97,24 @@ class PortalService:
             passwords=self.passwords,
             vocabulary=self.vocabulary,
             owner_user_id=owner,
+            status=PENDING if waiting else ACTIVE,
         )
         await self._undo_if_over_limit(owner, client.id)
         return client, secret
+
+    def _refuse_ungrantable(self, scopes: Sequence[str]) -> None:
+        # Unknown scopes are left to create_client, which names them as unknown.
+        refused = [
+            scope
+            for scope in parse_scope(scopes)
+            if scope in self.vocabulary and not developer_may_grant(scope, self.vocabulary)
+        ]
+        if refused:
+            raise InvalidClientRegistration(
+                "scopes",
+                f"{' '.join(refused)}: the gateway's own scopes are not for self-service apps "
+                "(an operator registers such clients)",
+            )
 
     async def delete_app(self, owner: str, client_id: str) -> None:
         """Soft delete, as the admin API does: every token the app holds stops working."""
@@ -123,10 +155,3 @@ async def _owned_app(session: AsyncSession, owner: str, client_id: str) -> OAuth
     if client is None:
         raise NotFound("app", client_id)
     return client
-
-
-def _refuse_admin(scopes: Sequence[str]) -> None:
-    if ADMIN_SCOPE in parse_scope(scopes):
-        raise InvalidClientRegistration(
-            "scopes", "the admin scope is not for self-service apps; ask an operator"
-        )

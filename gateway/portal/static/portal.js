@@ -125,8 +125,16 @@
     return LAYER_TITLES[layer] || layer.charAt(0).toUpperCase() + layer.slice(1) + " APIs";
   }
 
+  function accessLine(api) {
+    if (api.public) {
+      return "Public: anyone may call it, no token needed";
+    }
+    var read = api.scopes.read ? api.scopes.read + " for reads" : "reads refused";
+    var write = api.scopes.write ? api.scopes.write + " for writes" : "writes refused";
+    return "Scopes: " + read + "; " + write;
+  }
+
   function apiItem(api) {
-    var scopes = [api.scopes.read, api.scopes.write].filter(Boolean).join(", ") || "any token";
     return el("li", { "class": "api", "data-testid": "api-" + api.name }, [
       el("div", { "class": "api-head" }, [
         el("strong", {}, [api.title || api.name]),
@@ -138,7 +146,7 @@
         el("a", { href: api.links.openapi }, ["OpenAPI"])
       ]),
       el("p", { "class": "api-description" }, [api.description || ""]),
-      el("p", { "class": "hint" }, ["Scopes: " + scopes])
+      el("p", { "class": "hint", "data-testid": "access-" + api.name }, [accessLine(api)])
     ]);
   }
 
@@ -216,15 +224,25 @@
       confirm.focus();
     });
     confirm.addEventListener("click", function () { deleteApp(app); });
-    return el("tr", { "data-testid": "app-" + app.client_id }, [
+    return el("tr", { "data-testid": "app-" + app.client_id, "class": "status-" + app.status }, [
       el("td", { "data-testid": "app-name-" + app.client_id }, [app.name]),
       el("td", {}, [el("code", {}, [app.client_id])]),
       el("td", {}, [app.public ? "public" : "confidential"]),
       el("td", {}, [app.scopes.join(" ")]),
       el("td", {}, [app.tier]),
+      statusCell(app),
       el("td", {}, [new Date(app.created_at).toLocaleString()]),
       el("td", {}, [remove, confirm])
     ]);
+  }
+
+  // A pending app gets no token until an operator approves it; the server says why.
+  function statusCell(app) {
+    var children = [el("strong", {}, [app.status])];
+    if (app.status_reason) {
+      children.push(el("span", { "class": "hint" }, [" " + app.status_reason]));
+    }
+    return el("td", { "data-testid": "app-status-" + app.client_id }, children);
   }
 
   async function loadApps() {
@@ -308,6 +326,10 @@
     show($("new-client-secret-label"), secret);
     show($("new-client-secret-row"), secret);
     show($("public-note"), !secret);
+    $("new-app-pending").textContent = created.status === "pending"
+      ? "This app is pending: it " + created.status_reason + "."
+      : "";
+    show($("new-app-pending"), created.status === "pending");
     $("copy-secret").textContent = "Copy";
     show($("new-secret"), true);
   }

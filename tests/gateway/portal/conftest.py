@@ -1,6 +1,7 @@
 """Fixtures: the assembled Strata in this process (every layer behind the gateway, demo data
-seeded), and a helper that signs a demo developer in to the portal the way its page does:
-authorization code with PKCE S256, state checked, over HTTP."""
+seeded), and a helper that signs a developer in to the portal the way its page does:
+authorization code with PKCE S256, state checked, over HTTP. The demo developer ``devi`` is
+seeded; ``vera``, a second developer, is made here."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from gateway.oauth.users import PORTAL_CLIENT_ID, PORTAL_SCOPES
+from gateway.oauth.roles import DEVELOPER
+from gateway.oauth.users import PORTAL_CLIENT_ID, PORTAL_SCOPES, create_user
 from strata.app import Strata, create_strata
 from strata.db import Database
 from strata.http import in_process
@@ -23,8 +25,8 @@ from strata.settings import load_settings
 
 ISSUER = "https://strata.test"
 PORTAL_REDIRECT_URI = f"{ISSUER}/portal/callback"
-DANA = ("dana", "dana-demo-password")
-ELI = ("eli", "eli-demo-password")
+DEVI = ("devi", "devi-demo-password")  # the demo developer
+VERA = ("vera", "vera-test-password")
 LOGIN_FORM_ID = re.compile(r'name="request_id" value="([^"]+)"')
 
 
@@ -113,6 +115,21 @@ class Portal:
         answer: dict[str, Any] = created.json()
         return answer
 
+    async def admin_token(self) -> str:
+        """A client-credentials token with the admin scope, as an operator's script has."""
+        client, secret = await self.strata.gateway.oauth.create_client("operator", "admin")
+        assert secret is not None
+        return await self.client_token(client.id, secret, "admin")
+
+    async def token_answer(self, client_id: str, secret: str) -> httpx.Response:
+        """The token endpoint's answer to a client-credentials request."""
+        async with self.http() as http:
+            return await http.post(
+                "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(client_id, secret),
+            )
+
     async def app_ids(self, token: str) -> list[str]:
         async with self.http() as http:
             listed = await http.get("/portal/api/apps", headers=bearer(token))
@@ -142,11 +159,15 @@ async def portal(database: Database) -> AsyncIterator[Portal]:
 
 
 @pytest.fixture
-async def dana(portal: Portal) -> str:
-    """Dana's portal token (apps:read apps:write)."""
-    return await portal.sign_in(*DANA)
+async def devi(portal: Portal) -> str:
+    """Devi's portal token (apps:read apps:write)."""
+    return await portal.sign_in(*DEVI)
 
 
 @pytest.fixture
-async def eli(portal: Portal) -> str:
-    return await portal.sign_in(*ELI)
+async def vera(portal: Portal) -> str:
+    """The portal token of a second developer."""
+    oauth = portal.strata.gateway.oauth
+    async with oauth.database.session() as session:
+        await create_user(session, *VERA, "Vera Tester", None, oauth.passwords, roles=(DEVELOPER,))
+    return await portal.sign_in(*VERA)

@@ -11,7 +11,7 @@ from gateway.oauth.models import OAuthClient, OAuthUser
 from gateway.oauth.users import PORTAL_CLIENT_ID
 from gateway.portal.schemas import MAX_APPS_PER_DEVELOPER
 from tests.acceptance_support import assert_problem
-from tests.gateway.portal.conftest import DANA, PORTAL_REDIRECT_URI, Portal, bearer
+from tests.gateway.portal.conftest import DEVI, PORTAL_REDIRECT_URI, Portal, bearer
 
 
 async def _user_id(portal: Portal, username: str) -> str:
@@ -30,28 +30,33 @@ async def test_the_portal_client_is_seeded_for_the_page(portal: Portal) -> None:
 
 
 async def test_a_developer_creates_an_app_whose_secret_calls_an_api(
-    portal: Portal, dana: str
+    portal: Portal, devi: str
 ) -> None:
     async with portal.http() as http:
         created = await http.post(
             "/portal/api/apps",
-            json={"name": "  Dana's   CRM sync ", "scopes": ["crm:read", "inventory:read"]},
-            headers=bearer(dana),
+            json={
+                "name": "  Devi's   stock sync ",
+                "scopes": ["inventory:read", "availability:read"],
+            },
+            headers=bearer(devi),
         )
         assert created.status_code == 201, created.text
         app = created.json()
         assert created.headers["cache-control"] == "no-store"
         assert created.headers["location"] == f"/portal/api/apps/{app['client_id']}"
-        assert app["name"] == "Dana's CRM sync"
+        assert app["name"] == "Devi's stock sync"
         assert app["tier"] == "free" and app["public"] is False
-        assert app["scopes"] == ["crm:read", "inventory:read"]
+        assert app["scopes"] == ["inventory:read", "availability:read"]
+        assert app["status"] == "active" and app["status_reason"] is None
+        assert app["first_party"] is False
         assert app["grant_types"] == ["client_credentials"]
         secret = app["client_secret"]
         assert isinstance(secret, str) and len(secret) >= 32
 
         # The secret is in the create answer only: not in the list, not in the one app.
-        listed = await http.get("/portal/api/apps", headers=bearer(dana))
-        one = await http.get(f"/portal/api/apps/{app['client_id']}", headers=bearer(dana))
+        listed = await http.get("/portal/api/apps", headers=bearer(devi))
+        one = await http.get(f"/portal/api/apps/{app['client_id']}", headers=bearer(devi))
         assert listed.status_code == 200 and one.status_code == 200
         assert [item["client_id"] for item in listed.json()["items"]] == [app["client_id"]]
         assert listed.json()["limit"] == MAX_APPS_PER_DEVELOPER
@@ -60,24 +65,24 @@ async def test_a_developer_creates_an_app_whose_secret_calls_an_api(
             assert shown["created_at"] == app["created_at"]
 
         # Its own credentials: a client-credentials token that opens a real API.
-        token = await portal.client_token(app["client_id"], secret, "crm:read")
-        customers = await http.get("/system/crm/v1/customers?limit=2", headers=bearer(token))
-        assert customers.status_code == 200, customers.text
-        assert len(customers.json()["items"]) == 2
-        # Granted crm:read and inventory:read only.
+        token = await portal.client_token(app["client_id"], secret, "inventory:read")
+        products = await http.get("/system/inventory/v1/products?limit=2", headers=bearer(token))
+        assert products.status_code == 200, products.text
+        assert len(products.json()["items"]) == 2
+        # Granted inventory:read and availability:read only.
         orders = await http.get("/system/erp/v1/orders", headers=bearer(token))
         assert_problem(orders, 403, "insufficient-scope")
 
     async with portal.strata.layers.database.session() as session:
         stored = await session.get(OAuthClient, app["client_id"])
-    assert stored is not None and stored.owner_user_id == await _user_id(portal, "dana")
+    assert stored is not None and stored.owner_user_id == await _user_id(portal, "devi")
     assert stored.secret_hash is not None and secret not in stored.secret_hash
 
 
-async def test_a_public_app_gets_no_secret(portal: Portal, dana: str) -> None:
+async def test_a_public_app_gets_no_secret(portal: Portal, devi: str) -> None:
     app = await portal.create_app(
-        dana,
-        name="Dana's SPA",
+        devi,
+        name="Devi's SPA",
         scopes=["me:read"],
         redirect_uris=["https://spa.example/callback"],
         public=True,
@@ -88,36 +93,37 @@ async def test_a_public_app_gets_no_secret(portal: Portal, dana: str) -> None:
 
 
 async def test_developers_see_and_delete_only_their_own_apps(
-    portal: Portal, dana: str, eli: str
+    portal: Portal, devi: str, vera: str
 ) -> None:
-    danas = await portal.create_app(dana, name="Dana's", scopes=["crm:read"])
-    elis = await portal.create_app(eli, name="Eli's", scopes=["erp:read"])
+    devis = await portal.create_app(devi, name="Devi's", scopes=["inventory:read"])
+    veras = await portal.create_app(vera, name="Vera's", scopes=["me:read"])
 
-    assert await portal.app_ids(dana) == [danas["client_id"]]
-    assert await portal.app_ids(eli) == [elis["client_id"]]
+    assert await portal.app_ids(devi) == [devis["client_id"]]
+    assert await portal.app_ids(vera) == [veras["client_id"]]
     async with portal.http() as http:
-        path = f"/portal/api/apps/{danas['client_id']}"
-        seen = await http.get(path, headers=bearer(eli))
+        path = f"/portal/api/apps/{devis['client_id']}"
+        seen = await http.get(path, headers=bearer(vera))
         assert_problem(seen, 404, "not-found")
-        deleted = await http.delete(path, headers=bearer(eli))
+        deleted = await http.delete(path, headers=bearer(vera))
         body = assert_problem(deleted, 404, "not-found")
-        assert danas["client_id"] in body["detail"]
-    # Dana's app and its secret still work.
-    assert await portal.app_ids(dana) == [danas["client_id"]]
-    await portal.client_token(danas["client_id"], danas["client_secret"])
+        assert devis["client_id"] in body["detail"]
+    # Devi's app and its secret still work.
+    assert await portal.app_ids(devi) == [devis["client_id"]]
+    await portal.client_token(devis["client_id"], devis["client_secret"])
 
 
-async def test_a_deleted_apps_tokens_are_refused(portal: Portal, dana: str) -> None:
-    app = await portal.create_app(dana, name="Short-lived", scopes=["crm:read"])
+async def test_a_deleted_apps_tokens_are_refused(portal: Portal, devi: str) -> None:
+    app = await portal.create_app(devi, name="Short-lived", scopes=["inventory:read"])
     token = await portal.client_token(app["client_id"], app["client_secret"])
     async with portal.http() as http:
-        assert (await http.get("/system/crm/v1/customers", headers=bearer(token))).is_success
+        products = "/system/inventory/v1/products"
+        assert (await http.get(products, headers=bearer(token))).is_success
 
         path = f"/portal/api/apps/{app['client_id']}"
-        deleted = await http.delete(path, headers=bearer(dana))
+        deleted = await http.delete(path, headers=bearer(devi))
         assert deleted.status_code == 204, deleted.text
 
-        refused = await http.get("/system/crm/v1/customers", headers=bearer(token))
+        refused = await http.get(products, headers=bearer(token))
         assert_problem(refused, 401, "invalid-token")
         again = await http.post(
             "/oauth/token",
@@ -125,83 +131,87 @@ async def test_a_deleted_apps_tokens_are_refused(portal: Portal, dana: str) -> N
             auth=(app["client_id"], app["client_secret"]),
         )
         assert again.status_code == 401 and again.json()["error"] == "invalid_client"
-        assert_problem(await http.delete(path, headers=bearer(dana)), 404, "not-found")
-    assert await portal.app_ids(dana) == []
+        assert_problem(await http.delete(path, headers=bearer(devi)), 404, "not-found")
+    assert await portal.app_ids(devi) == []
     # Soft-deleted, as the admin API does: the row stays for its tokens' revocations.
     async with portal.strata.layers.database.session() as session:
         stored = await session.get(OAuthClient, app["client_id"])
     assert stored is not None and stored.deleted_at is not None
 
 
-async def test_a_developer_may_have_twenty_apps(portal: Portal, dana: str, eli: str) -> None:
+async def test_a_developer_may_have_twenty_apps(portal: Portal, devi: str, vera: str) -> None:
     ids = [
-        (await portal.create_app(dana, name=f"App {n}", scopes=["crm:read"]))["client_id"]
+        (await portal.create_app(devi, name=f"App {n}", scopes=["crm:read"]))["client_id"]
         for n in range(MAX_APPS_PER_DEVELOPER)
     ]
     async with portal.http() as http:
         over = await http.post(
             "/portal/api/apps",
             json={"name": "one more", "scopes": ["crm:read"]},
-            headers=bearer(dana),
+            headers=bearer(devi),
         )
         body = assert_problem(over, 409, "conflict")
         assert body["limit"] == MAX_APPS_PER_DEVELOPER and "at most 20" in body["detail"]
         # The limit is per developer, and a deleted app frees its place.
-        await portal.create_app(eli, name="Eli's", scopes=["crm:read"])
-        deleted = await http.delete(f"/portal/api/apps/{ids[0]}", headers=bearer(dana))
+        await portal.create_app(vera, name="Vera's", scopes=["crm:read"])
+        deleted = await http.delete(f"/portal/api/apps/{ids[0]}", headers=bearer(devi))
         assert deleted.status_code == 204
-    await portal.create_app(dana, name="Replacement", scopes=["crm:read"])
-    listed = await portal.app_ids(dana)
+    await portal.create_app(devi, name="Replacement", scopes=["crm:read"])
+    listed = await portal.app_ids(devi)
     assert len(listed) == MAX_APPS_PER_DEVELOPER and ids[0] not in listed
 
 
-async def test_racing_creations_never_pass_the_limit(portal: Portal, dana: str) -> None:
+async def test_racing_creations_never_pass_the_limit(portal: Portal, devi: str) -> None:
     for n in range(MAX_APPS_PER_DEVELOPER - 2):
-        await portal.create_app(dana, name=f"App {n}", scopes=["crm:read"])
+        await portal.create_app(devi, name=f"App {n}", scopes=["crm:read"])
 
     async def create(n: int) -> int:
         async with portal.http() as http:
             answer = await http.post(
                 "/portal/api/apps",
                 json={"name": f"Racer {n}", "scopes": ["crm:read"]},
-                headers=bearer(dana),
+                headers=bearer(devi),
             )
         assert answer.status_code in (201, 409), answer.text
         return answer.status_code
 
     statuses = await asyncio.gather(*(create(n) for n in range(5)))
 
-    listed = await portal.app_ids(dana)
+    listed = await portal.app_ids(devi)
     assert len(listed) <= MAX_APPS_PER_DEVELOPER
     assert len(listed) == MAX_APPS_PER_DEVELOPER - 2 + statuses.count(201)
     async with portal.strata.layers.database.session() as session:
         rows = await session.execute(
             select(OAuthClient.id).where(
-                OAuthClient.owner_user_id == await _user_id(portal, "dana")
+                OAuthClient.owner_user_id == await _user_id(portal, "devi")
             )
         )
     assert sorted(rows.scalars()) == sorted(listed)  # a refused racer leaves nothing behind
 
 
-async def test_scopes_of_apis_registered_later_can_be_granted(portal: Portal, dana: str) -> None:
+async def test_scopes_of_apis_registered_later_can_be_granted(portal: Portal, devi: str) -> None:
     async with portal.http() as http:
         before = (await http.get("/portal/api/scopes")).json()["items"]
         names = [scope["name"] for scope in before]
         assert "admin" not in names and names == sorted(names)
         described = {scope["name"]: scope["description"] for scope in before}
-        assert described["apps:write"] == "Register and delete your own client apps"
         assert described["crm:read"].startswith("Read customers")
+        assert described["tokens:introspect"] == "Introspect tokens issued to other clients"
+        # The gateway's own person scopes are not a developer's to hand out.
+        assert not {"admin", "apps:read", "apps:write"} & set(names)
 
-        portal.strata.gateway.oauth.vocabulary.add("billing:read", "Read invoices in billing")
+        vocabulary = portal.strata.gateway.oauth.vocabulary
+        vocabulary.add("billing:read", "Read invoices in billing", "system")
         after = (await http.get("/portal/api/scopes")).json()["items"]
     assert {"name": "billing:read", "description": "Read invoices in billing"} in after
-    app = await portal.create_app(dana, name="Billing reader", scopes=["billing:read"])
-    assert app["scopes"] == ["billing:read"]
+    app = await portal.create_app(devi, name="Billing reader", scopes=["billing:read"])
+    # A system API registered later is back office by its layer: the app waits.
+    assert app["scopes"] == ["billing:read"] and app["status"] == "pending"
 
 
 async def test_apps_belong_to_the_developer_across_sign_ins(portal: Portal) -> None:
-    # The owner is the user, not the token: Dana signing in again sees the same apps.
-    first = await portal.sign_in(*DANA)
-    app = await portal.create_app(first, name="Dana's", scopes=["crm:read"])
-    second = await portal.sign_in(*DANA, scope="apps:read")
+    # The owner is the user, not the token: Devi signing in again sees the same apps.
+    first = await portal.sign_in(*DEVI)
+    app = await portal.create_app(first, name="Devi's", scopes=["crm:read"])
+    second = await portal.sign_in(*DEVI, scope="apps:read")
     assert await portal.app_ids(second) == [app["client_id"]]
