@@ -38,8 +38,10 @@ from gateway.registry.documents import DocumentLoader
 from gateway.registry.router import create_admin_router
 from gateway.registry.schemas import ApiRegistration
 from gateway.registry.service import RegistryService
+from gateway.registry.upstream_auth import UpstreamSecrets
 from gateway.registry.watcher import RegistryWatcher
 from gateway.routes import ApiRoute, RouteTable, RouteTableHolder
+from gateway.upstream_credentials import UpstreamCredentialIssuer
 from strata.db import Database
 from strata.errors import install_problem_handlers
 from strata.middleware import BodySizeLimitMiddleware
@@ -151,7 +153,9 @@ def create_gateway(
     metrics_registry = CollectorRegistry()
     oauth = oauth or build_oauth(database, settings.oauth)
     limiter = build_limiter(settings.rate_limits, settings.redis_url, registry=metrics_registry)
-    registry = RegistryService(database, document_loader)
+    registry = RegistryService(
+        database, document_loader, secrets=UpstreamSecrets.from_settings(oauth.settings)
+    )
     routes = RouteTableHolder()
     watcher = RegistryWatcher(
         registry,
@@ -197,6 +201,9 @@ def create_gateway(
         BodySizeLimitMiddleware(app, settings.max_body_bytes),
         authenticate=token_checker(oauth.verifier),
         limit=rate_limit_hook(limiter),
+        upstream_credentials=UpstreamCredentialIssuer(
+            oauth.keys, oauth.settings.issuer, oauth.clock
+        ),
         metrics=ProxyMetrics(metrics_registry),
         inproc_apps=inproc_apps,
         settings=ProxySettings(max_body_bytes=settings.max_body_bytes),
