@@ -36,7 +36,7 @@ from gateway.oauth.errors import (
     UnsupportedResponseTypeError,
 )
 from gateway.oauth.forms import read_form, unique_parameters
-from gateway.oauth.grants import resolve_scopes
+from gateway.oauth.grants import resolve_scopes, scopes_for_person
 from gateway.oauth.models import (
     AuthorizationCode,
     AuthorizationRequest,
@@ -254,6 +254,21 @@ class Authorizer:
             return await self._failed_attempt(request, pending, target, username)
         if not await self._complete(pending.id):
             return _expired()
+        # Only now is the person known: the code carries what the client asked for AND
+        # their roles entitle them to, so a customer never gets a back-office scope.
+        try:
+            scopes = scopes_for_person(user, parse_scope(pending.scope), self._vocabulary)
+        except OAuth2Error as error:
+            return self._redirect_error(target, error)
+        code = await self._store_code(pending, user, scopes)
+        return self._redirect(target, {"code": code})
+
+    async def _store_code(
+        self,
+        pending: AuthorizationRequest,
+        user: OAuthUser,
+        scopes: tuple[str, ...],
+    ) -> str:
         code = new_token(32)
         now = self._tokens.now()
         async with self._database.session() as session:
@@ -264,7 +279,7 @@ class Authorizer:
                     user_id=user.id,
                     redirect_uri=pending.redirect_uri,
                     redirect_uri_given=pending.redirect_uri_given,
-                    scope=pending.scope,
+                    scope=format_scope(scopes),
                     code_challenge=pending.code_challenge,
                     family_id=new_token(18),
                     created_at=now,
@@ -272,7 +287,7 @@ class Authorizer:
                     + timedelta(seconds=self._settings.authorization_code_ttl_seconds),
                 )
             )
-        return self._redirect(target, {"code": code})
+        return code
 
     async def _failed_attempt(
         self,

@@ -28,6 +28,7 @@ from gateway.oauth.models import (
     RefreshToken,
     TokenFamily,
 )
+from gateway.oauth.roles import entitled_scopes
 from gateway.oauth.scopes import ScopeVocabulary, parse_scope
 from gateway.oauth.tokens import IssuedTokens, RevokedIds, TokenService
 from strata.db import Database
@@ -53,6 +54,23 @@ def resolve_scopes(
     if not scopes:
         raise InvalidScopeError(description="no scope could be granted")
     return scopes
+
+
+def scopes_for_person(
+    user: OAuthUser,
+    scopes: Sequence[str],
+    vocabulary: ScopeVocabulary,
+) -> tuple[str, ...]:
+    """``scopes`` (what the client may ask for) narrowed to those the person's current roles
+    entitle them to; the token response then says what was granted (RFC 6749 3.3)."""
+    granted = entitled_scopes(user.role_list, scopes, vocabulary)
+    if not granted:
+        roles = " ".join(user.role_list) or "no role"
+        raise InvalidScopeError(
+            description=f"this account ({roles}) is not entitled to any scope asked for: "
+            + _ascii(" ".join(scopes))
+        )
+    return granted
 
 
 def _ascii(text: str) -> str:
@@ -124,7 +142,8 @@ class Grants:
         user = await session.get(OAuthUser, row.user_id)
         if user is None:
             raise InvalidGrantError(description="the user no longer exists")
-        scopes = parse_scope(row.scope)
+        # Narrowed at sign-in already; again here, as a role may have gone since.
+        scopes = scopes_for_person(user, parse_scope(row.scope), self._vocabulary)
         await self._tokens.start_family(session, row.family_id, client, user, scopes)
         return await self._tokens.issue(
             session,
@@ -183,7 +202,12 @@ class Grants:
         if not await self._tokens.lock_family_for_rotation(session, family.id):
             raise InvalidGrantError(description="the refresh token was revoked")
         user = await session.get(OAuthUser, family.user_id) if family.user_id else None
+        if family.user_id and user is None:
+            raise InvalidGrantError(description="the user no longer exists")
         scopes = resolve_scopes(scope, parse_scope(family.scope), self._vocabulary)
+        if user is not None:
+            # The person's roles now decide, not those they held at sign-in.
+            scopes = scopes_for_person(user, scopes, self._vocabulary)
         return await self._tokens.issue(
             session,
             signer=signer,

@@ -219,6 +219,26 @@ class TokenService:
         revoked += await self._revoke_access_tokens(session, AccessToken.client_id == client_id)
         return revoked
 
+    async def revoke_user(self, session: AsyncSession, user_id: str, reason: str) -> RevokedIds:
+        """Revokes everything issued for a person, through any client: every refresh-token
+        family and every access token, those outside a family included."""
+        family_ids = (
+            (
+                await session.execute(
+                    select(TokenFamily.id).where(
+                        TokenFamily.user_id == user_id, TokenFamily.revoked_at.is_(None)
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        revoked: RevokedIds = []
+        for family_id in family_ids:
+            revoked += await self.revoke_family(session, family_id, reason)
+        revoked += await self._revoke_access_tokens(session, AccessToken.user_id == user_id)
+        return revoked
+
     async def _revoke_access_tokens(self, session: AsyncSession, condition: Any) -> RevokedIds:
         now = self.now()
         result = await session.execute(

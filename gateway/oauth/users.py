@@ -7,13 +7,24 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import literal, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.oauth.clients import create_client
 from gateway.oauth.crypto import Passwords, new_token
 from gateway.oauth.models import OAuthClient, OAuthUser
+from gateway.oauth.people import (
+    find_user_by_username,
+    valid_customer_id,
+    valid_display_name,
+    valid_password,
+    valid_roles,
+    valid_username,
+)
+from gateway.oauth.roles import CUSTOMER, DEVELOPER, OPERATOR
 from gateway.oauth.scopes import ADMIN_SCOPE, ScopeVocabulary
 from strata.db import Database, utcnow
+from strata.errors import Conflict
 
 if TYPE_CHECKING:
     from system_apis.demo import DemoWorld
@@ -32,7 +43,8 @@ WEB_REDIRECT_URI = DEFAULT_BASE_URL + WEB_REDIRECT_PATH
 MOBILE_REDIRECT_URIS = ("dev.strata.mobile:/oauth/callback", "http://127.0.0.1/oauth/callback")
 # `strata login --user` listens on a loopback port the system picks (RFC 8252 7.3).
 CLI_REDIRECT_URIS = ("http://127.0.0.1/callback",)
-USER_APP_SCOPES = "me:read me:write inventory:read availability:read"
+# The customer apps talk to the experience APIs only.
+USER_APP_SCOPES = "me:read me:write"
 PORTAL_SCOPES = "apps:read apps:write"
 
 
@@ -41,14 +53,18 @@ class DemoUser:
     username: str
     password: str
     display_name: str
-    customer_index: int  # which of the demo world's customers the user belongs to
+    customer_index: int | None  # which of the demo world's customers; None for staff
+    roles: tuple[str, ...] = (CUSTOMER,)
 
 
-# Documented in the README: sign in to the demo web and mobile apps with these.
+# Documented in the README ("People and roles"): shoppers for the web and mobile apps, a
+# developer for the portal, an operator for the back-office APIs' docs.
 DEMO_USERS = (
     DemoUser("dana", "dana-demo-password", "Dana Demo", 0),
     DemoUser("eli", "eli-demo-password", "Eli Example", 1),
     DemoUser("fran", "fran-demo-password", "Fran Sample", 3),
+    DemoUser("devi", "devi-demo-password", "Devi Developer", None, (DEVELOPER,)),
+    DemoUser("otto", "otto-demo-password", "Otto Operator", None, (OPERATOR,)),
 )
 
 
@@ -60,19 +76,36 @@ async def create_user(
     customer_id: str | None,
     passwords: Passwords,
     *,
+    roles: Iterable[str] = (CUSTOMER,),
     user_id: str | None = None,
 ) -> OAuthUser:
+    """Makes a person's account; raises :class:`~gateway.oauth.people.InvalidUser` (422)
+    naming a wrong field, or :class:`~strata.errors.Conflict` when the username is taken."""
+    name = valid_username(username)
     user = OAuthUser(
         id=user_id or f"u_{new_token(15)}",
-        username=username.strip().lower(),
-        password_hash=await passwords.hash_async(password),
-        display_name=display_name,
-        customer_id=customer_id,
+        username=name,
+        password_hash=await passwords.hash_async(valid_password(password)),
+        display_name=valid_display_name(display_name),
+        customer_id=valid_customer_id(customer_id),
+        roles=" ".join(valid_roles(roles)),
         created_at=utcnow(),
     )
+    if await find_user_by_username(session, name) is not None:
+        raise _username_taken(name)
     session.add(user)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise _username_taken(name) from None
     return user
+
+
+def _username_taken(username: str) -> Conflict:
+    return Conflict(
+        f"a user named {username!r} already exists",
+        errors=[{"field": "username", "in": "body", "message": "already taken"}],
+    )
 
 
 async def authenticate_user(
@@ -115,24 +148,34 @@ async def seed_demo_users(
     created = 0
     async with database.session() as session:
         for number, demo in enumerate(DEMO_USERS, start=1):
-            exists = await session.execute(
-                select(OAuthUser.id).where(OAuthUser.username == demo.username)
-            )
-            if exists.first() is not None:
-                continue
-            customer = world.customers[demo.customer_index]
-            await create_user(
-                session,
-                demo.username,
-                demo.password,
-                demo.display_name,
-                customer.crm_id,
-                passwords,
-                user_id=f"u_demo_{number:04d}",
-            )
-            created += 1
+            created += await _seed_demo_user(session, number, demo, world, passwords)
         created += await _seed_app_clients(session, passwords, vocabulary, base_url.rstrip("/"))
     return created
+
+
+async def _seed_demo_user(
+    session: AsyncSession,
+    number: int,
+    demo: DemoUser,
+    world: DemoWorld,
+    passwords: Passwords,
+) -> int:
+    """1 when the demo user was made, 0 when one of that name exists (kept as it is, roles
+    included: an operator may have changed them)."""
+    if await find_user_by_username(session, demo.username) is not None:
+        return 0
+    customer = None if demo.customer_index is None else world.customers[demo.customer_index]
+    await create_user(
+        session,
+        demo.username,
+        demo.password,
+        demo.display_name,
+        customer.crm_id if customer else None,
+        passwords,
+        roles=demo.roles,
+        user_id=f"u_demo_{number:04d}",
+    )
+    return 1
 
 
 async def _seed_app_clients(

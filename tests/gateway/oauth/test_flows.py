@@ -76,10 +76,10 @@ async def test_authorization_code_with_pkce(
     oauth: OAuthServer,
     http: httpx.AsyncClient,
 ) -> None:
-    token = await flows.user_tokens(web_app, scope="me:read inventory:read")
+    token = await flows.user_tokens(web_app, scope="me:read me:write")
 
     assert token["refresh_token"]
-    assert token["scope"] == "me:read inventory:read"
+    assert token["scope"] == "me:read me:write"
     claims = await oauth.verifier.verify(f"Bearer {token['access_token']}")
     assert claims.subject == user.id and claims.client_id == web_app.id
     assert claims.customer_id == flows.customer_id and claims.is_user

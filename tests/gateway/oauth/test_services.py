@@ -120,8 +120,11 @@ async def test_seed_demo_users_is_idempotent_and_links_customers(
     async with database.session() as session:
         for demo in DEMO_USERS:
             user = await authenticate_user(session, demo.username, demo.password, passwords)
-            assert user is not None
-            assert user.customer_id == world.customers[demo.customer_index].crm_id
+            assert user is not None and user.role_list == demo.roles
+            if demo.customer_index is None:
+                assert user.customer_id is None
+            else:
+                assert user.customer_id == world.customers[demo.customer_index].crm_id
         assert await authenticate_user(session, "dana", "wrong", passwords) is None
         assert await authenticate_user(session, "nobody", "x", passwords) is None
         web = await session.get(OAuthClient, WEB_CLIENT_ID)
