@@ -10,6 +10,7 @@ from typing import Any
 from gateway.oauth import InvalidClientRegistration, ScopeVocabulary, create_client
 from gateway.registry.cli import describe_problem, register_from_cli
 from gateway.registry.service import RegistryService
+from gateway.registry.upstream_auth import UpstreamSecrets
 from strata.db import Database
 from strata.errors import Problem
 from strata.migrate import upgrade_database
@@ -72,6 +73,7 @@ async def register_api_from_cli(settings: Settings, **registration: Any) -> dict
             api = await register_from_cli(
                 database,
                 redis_url=settings.redis_url,
+                secrets=UpstreamSecrets.from_settings(settings.oauth),
                 **registration,
             )
         except Problem as problem:

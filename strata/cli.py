@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -174,6 +175,14 @@ def _save_created_client(client_id: str, client_secret: str) -> None:
     typer.echo(f"saved client {client_id} to {path}", err=True)
 
 
+class UpstreamAuthMode(StrEnum):
+    """What a registered upstream receives instead of the caller's token."""
+
+    none = "none"
+    identity = "identity"
+    api_key = "api_key"
+
+
 @apis_cli.command("register")
 def apis_register(
     name: Annotated[str, typer.Option(help="The API's name (a lowercase slug)")],
@@ -187,6 +196,21 @@ def apis_register(
     timeout: Annotated[float, typer.Option(help="Upstream timeout, seconds")] = 10.0,
     retries: Annotated[int, typer.Option(help="Retries for idempotent calls")] = 1,
     description: Annotated[str, typer.Option(help="One line for the catalog")] = "",
+    upstream_auth: Annotated[
+        UpstreamAuthMode,
+        typer.Option(help="What the upstream receives instead of the caller's token"),
+    ] = UpstreamAuthMode.none,
+    upstream_header: Annotated[
+        str, typer.Option(help="The header the upstream's key travels in (api_key)")
+    ] = "X-API-Key",
+    upstream_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="STRATA_UPSTREAM_KEY",
+            help="The upstream's own key (api_key); stored encrypted. Prefer the env var, "
+            "which keeps it out of the shell history",
+        ),
+    ] = None,
 ) -> None:
     """Register an API; every running gateway routes to it within two seconds."""
     from strata.admin import register_api_from_cli
@@ -207,6 +231,9 @@ def apis_register(
                 rate_tier=rate_tier,
                 timeout_seconds=timeout,
                 retries=retries,
+                upstream_auth=upstream_auth.value,
+                upstream_header=upstream_header,
+                upstream_key=upstream_key,
             )
         )
     except ValueError as exc:

@@ -16,6 +16,7 @@ from gateway.registry.errors import from_validation_error, invalid
 from gateway.registry.schemas import ApiRegistration
 from gateway.registry.service import RegistryService
 from gateway.registry.store import RegisteredApi
+from gateway.registry.upstream_auth import UpstreamSecrets
 from gateway.registry.watcher import DEFAULT_CHANNEL, publish_change
 from strata.db import Database
 from strata.errors import Problem
@@ -37,6 +38,10 @@ async def register_from_cli(
     rate_tier: str | None = None,
     timeout_seconds: float = 10.0,
     retries: int = 1,
+    upstream_auth: str = "none",
+    upstream_header: str = "X-API-Key",
+    upstream_key: str | None = None,
+    secrets: UpstreamSecrets | None = None,
     redis_url: str | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> RegisteredApi:
@@ -57,6 +62,7 @@ async def register_from_cli(
         "read_scope": read_scope,
         "write_scope": write_scope,
         "rate_tier": rate_tier,
+        "upstream_auth": upstream_setting(upstream_auth, upstream_header, upstream_key),
     }
     if openapi.startswith(("http://", "https://")):
         fields["openapi_url"] = openapi
@@ -66,7 +72,7 @@ async def register_from_cli(
         registration = ApiRegistration.model_validate(fields)
     except ValidationError as exc:
         raise from_validation_error(exc) from None
-    service = RegistryService(database, DocumentLoader(transport))
+    service = RegistryService(database, DocumentLoader(transport), secrets=secrets)
     api = await service.register(registration)
     if redis_url:
         await _announce(redis_url, api.revision)
@@ -76,6 +82,15 @@ async def register_from_cli(
 def describe_problem(problem: Problem) -> str:
     """One line for the terminal: what went wrong and, for bad input, where."""
     return f"{problem.title}: {problem.detail or problem.title}"
+
+
+def upstream_setting(mode: str, header: str, key: str | None) -> dict[str, Any]:
+    """The ``upstream_auth`` of a registration from the command line's options."""
+    if mode != "api_key":
+        return {"mode": mode}
+    if key is None:
+        raise invalid("upstream_auth.api_key.value", "--upstream-auth api_key needs the key")
+    return {"mode": mode, "header": header, "value": key}
 
 
 def _read_document(path: Path) -> dict[str, Any]:

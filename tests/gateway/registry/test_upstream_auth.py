@@ -3,6 +3,8 @@ it, decrypted into the route table; bad settings are 422 naming the field."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -10,6 +12,7 @@ import pytest
 import structlog
 from sqlalchemy import select
 
+from gateway.registry.cli import describe_problem, register_from_cli
 from gateway.registry.documents import DocumentLoader
 from gateway.registry.models import ApiRecord
 from gateway.registry.schemas import ApiUpdate
@@ -235,3 +238,54 @@ async def test_a_patch_cannot_null_the_setting(admin: httpx.AsyncClient, make_do
 
     assert answer.status_code == 422
     assert answer.json()["errors"][0]["field"] == "upstream_auth"
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+def cli_arguments(tmp_path: Path, make_document: Any, **overrides: Any) -> dict[str, Any]:
+    path = tmp_path / "billing.json"
+    path.write_text(json.dumps(make_document("Billing")))
+    values: dict[str, Any] = {
+        "name": "billing",
+        "layer": "system",
+        "version": 1,
+        "targets": [TARGET],
+        "read_scope": "billing:read",
+        "openapi": str(path),
+    }
+    values.update(overrides)
+    return values
+
+
+async def test_the_command_line_registers_an_api_key_encrypted(
+    database: Database, tmp_path: Path, make_document: Any, secrets: UpstreamSecrets
+):
+    await register_from_cli(
+        database,
+        **cli_arguments(tmp_path, make_document),
+        upstream_auth="api_key",
+        upstream_header="Api-Key",
+        upstream_key=KEY,
+        secrets=secrets,
+    )
+
+    row = await stored_row(database, "billing")
+    assert row.upstream_auth == {"mode": "api_key", "header": "Api-Key"}
+    routed = (await RegistryService(database, secrets=secrets).route_table()).get("billing")
+    assert routed is not None and routed.upstream_auth.secret == KEY
+
+
+async def test_the_command_line_needs_the_key_for_api_key(
+    database: Database, tmp_path: Path, make_document: Any, secrets: UpstreamSecrets
+):
+    with pytest.raises(Problem) as refused:
+        await register_from_cli(
+            database,
+            **cli_arguments(tmp_path, make_document),
+            upstream_auth="api_key",
+            secrets=secrets,
+        )
+
+    assert "upstream_auth.api_key.value" in describe_problem(refused.value)
+    assert await RegistryService(database).list() == []
