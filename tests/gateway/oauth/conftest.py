@@ -160,6 +160,16 @@ async def admin_client(database: Database, passwords: Passwords) -> Registered:
 
 
 @pytest.fixture
+async def resource_server(database: Database, passwords: Passwords) -> Registered:
+    """A resource server: it may introspect every client's tokens (RFC 7662 section 4)."""
+    client, secret = await create_client(
+        database, "Orders API", "tokens:introspect", passwords=passwords
+    )
+    assert secret is not None
+    return Registered(client, secret)
+
+
+@pytest.fixture
 async def web_app(database: Database, passwords: Passwords) -> OAuthClient:
     client, secret = await create_client(
         database,

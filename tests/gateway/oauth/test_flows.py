@@ -142,12 +142,14 @@ async def test_refresh_may_narrow_but_not_widen_the_scope(
 
 async def test_introspect_an_active_token(
     flows: Flows,
-    partner: Registered,
+    resource_server: Registered,
     web_app: OAuthClient,
     user: OAuthUser,
 ) -> None:
     user_token = await flows.user_tokens(web_app)
-    async with flows.client(client_id=partner.id, client_secret=partner.secret) as session:
+    async with flows.client(
+        client_id=resource_server.id, client_secret=resource_server.secret
+    ) as session:
         answer = await session.introspect_token(
             f"{flows.issuer}/oauth/introspect",
             token=user_token["access_token"],
@@ -191,7 +193,7 @@ async def test_revoking_a_refresh_token_ends_the_session(
     flows: Flows,
     web_app: OAuthClient,
     user: OAuthUser,
-    partner: Registered,
+    resource_server: Registered,
 ) -> None:
     token = await flows.user_tokens(web_app)
     async with flows.public_client(web_app) as session:
@@ -201,7 +203,10 @@ async def test_revoking_a_refresh_token_ends_the_session(
             token_type_hint="refresh_token",
         )
     assert revoked.status_code == 200
-    async with flows.client(client_id=partner.id, client_secret=partner.secret) as session:
+    # Asked by a resource server, which would see them were they active.
+    async with flows.client(
+        client_id=resource_server.id, client_secret=resource_server.secret
+    ) as session:
         for value in (token["refresh_token"], token["access_token"]):
             answer = await session.introspect_token(f"{flows.issuer}/oauth/introspect", token=value)
             assert answer.json() == {"active": False}
