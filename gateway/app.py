@@ -34,6 +34,7 @@ from gateway.proxy.hooks import (
     Verdict,
 )
 from gateway.ratelimit import RateLimiter, build_limiter, rate_limit_header_list, refusal_response
+from gateway.registry.addresses import AddressPolicy
 from gateway.registry.documents import DocumentLoader
 from gateway.registry.router import create_admin_router
 from gateway.registry.schemas import ApiRegistration
@@ -153,8 +154,12 @@ def create_gateway(
     metrics_registry = CollectorRegistry()
     oauth = oauth or build_oauth(database, settings.oauth)
     limiter = build_limiter(settings.rate_limits, settings.redis_url, registry=metrics_registry)
+    addresses = AddressPolicy.allowing(settings.registry.allowed_networks)
     registry = RegistryService(
-        database, document_loader, secrets=UpstreamSecrets.from_settings(oauth.settings)
+        database,
+        document_loader,
+        addresses=addresses,
+        secrets=UpstreamSecrets.from_settings(oauth.settings),
     )
     routes = RouteTableHolder()
     watcher = RegistryWatcher(

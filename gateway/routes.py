@@ -49,6 +49,8 @@ class ApiRoute:
     retries: int = 1
     read_scope: str | None = None
     write_scope: str | None = None
+    # Open to anyone without a token; a route that is not public needs a scope per method.
+    public: bool = False
     rate_tier: str | None = None
     revision: int = 0
     upstream_auth: UpstreamAuth = NO_UPSTREAM_AUTH
@@ -58,6 +60,7 @@ class ApiRoute:
         return f"/{self.layer}/{self.name}/v{self.version}"
 
     def scope_for(self, method: str) -> str | None:
+        """The scope ``method`` needs; None when no scope grants it (or on a public route)."""
         return self.read_scope if method in SAFE_METHODS else self.write_scope
 
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from gateway.oauth import InvalidClientRegistration, ScopeVocabulary, create_client
+from gateway.registry.addresses import AddressPolicy
 from gateway.registry.cli import describe_problem, register_from_cli
 from gateway.registry.service import RegistryService
 from gateway.registry.upstream_auth import UpstreamSecrets
@@ -74,6 +75,7 @@ async def register_api_from_cli(settings: Settings, **registration: Any) -> dict
                 database,
                 redis_url=settings.redis_url,
                 secrets=UpstreamSecrets.from_settings(settings.oauth),
+                addresses=AddressPolicy.allowing(settings.registry.allowed_networks),
                 **registration,
             )
         except Problem as problem:

@@ -192,6 +192,9 @@ def apis_register(
     version: Annotated[int, typer.Option(help="Major version")] = 1,
     read_scope: Annotated[str | None, typer.Option(help="Scope for GET/HEAD")] = None,
     write_scope: Annotated[str | None, typer.Option(help="Scope for other methods")] = None,
+    public: Annotated[
+        bool, typer.Option("--public", help="Open to anyone without a token (then no scopes)")
+    ] = False,
     rate_tier: Annotated[str | None, typer.Option(help="Rate-limit tier for this API")] = None,
     timeout: Annotated[float, typer.Option(help="Upstream timeout, seconds")] = 10.0,
     retries: Annotated[int, typer.Option(help="Retries for idempotent calls")] = 1,
@@ -212,7 +215,10 @@ def apis_register(
         ),
     ] = None,
 ) -> None:
-    """Register an API; every running gateway routes to it within two seconds."""
+    """Register an API; every running gateway routes to it within two seconds.
+
+    It needs --read-scope or --write-scope (a method without a scope is refused), or
+    --public to open it to anyone."""
     from strata.admin import register_api_from_cli
 
     settings = _settings()
@@ -228,6 +234,7 @@ def apis_register(
                 description=description,
                 read_scope=read_scope,
                 write_scope=write_scope,
+                public=public,
                 rate_tier=rate_tier,
                 timeout_seconds=timeout,
                 retries=retries,

@@ -53,7 +53,8 @@ BUILTIN_SCOPES: dict[tuple[str, str], tuple[str | None, str | None]] = {
     ("system", "inventory"): ("inventory:read", "inventory:write"),
     ("process", "orders"): ("orders:read", "orders:write"),
     ("process", "customers"): ("customers:read", None),
-    ("process", "availability"): ("availability:read", None),
+    # POST /fulfilment only asks a question (nothing is reserved), so reading grants it.
+    ("process", "availability"): ("availability:read", "availability:read"),
     ("experience", "web"): ("me:read", "me:write"),
     ("experience", "mobile"): ("me:read", "me:write"),
 }

@@ -12,6 +12,7 @@ from sqlalchemy.exc import ArgumentError
 
 from gateway.oauth.config import OAuthSettings
 from gateway.ratelimit.config import RateLimitSettings
+from gateway.registry.config import RegistrySettings
 from strata.errors import ConfigurationError
 from strata.server_settings import ServerSettings
 
@@ -60,6 +61,7 @@ class Settings(BaseSettings):
     rate_limits: RateLimitSettings = RateLimitSettings()
     server: ServerSettings = ServerSettings()
     registry_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
+    registry: RegistrySettings = RegistrySettings()
 
     crm: BackendSettings = BackendSettings()
     erp: BackendSettings = BackendSettings()

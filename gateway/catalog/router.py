@@ -13,7 +13,7 @@ from typing import Annotated, Any, Protocol
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from gateway.catalog.documents import OAuthEndpoints, gateway_document
+from gateway.catalog.documents import OAuthEndpoints, access_notice, gateway_document
 from gateway.catalog.schemas import Catalog, CatalogEntry, CatalogLinks, CatalogScopes
 from gateway.catalog.swagger import (
     ASSETS_PATH,
@@ -92,6 +92,7 @@ def create_catalog_router(
             openapi_url=f"{root}/apis/{api.name}/openapi.json",
             assets_path=root + ASSETS_PATH,
             oauth=DocsOAuth(client_id=docs_client_id, scopes=list(dict.fromkeys(scopes))),
+            notice=access_notice(api),
         )
 
     return router
@@ -111,6 +112,7 @@ def _entry(api: RegisteredApi, root: str) -> CatalogEntry:
         title=api.title,
         description=api.description,
         path=root + api.prefix,
+        public=api.public,
         scopes=CatalogScopes(read=api.read_scope, write=api.write_scope),
         builtin=api.builtin,
         links=CatalogLinks(docs=f"{base}/docs", openapi=f"{base}/openapi.json"),

@@ -8,6 +8,9 @@ from gateway.registry.schemas import Layer
 
 
 class CatalogScopes(BaseModel):
+    """The scopes a token needs; a method whose scope is null is refused (unless the API is
+    public, when no token is needed at all)."""
+
     read: str | None = Field(description="Needed for GET, HEAD and OPTIONS")
     write: str | None = Field(description="Needed for every other method")
 
@@ -24,6 +27,7 @@ class CatalogEntry(BaseModel):
     title: str = Field(description="The title of its OpenAPI document")
     description: str
     path: str = Field(description="Where the gateway serves it: /{layer}/{name}/v{version}")
+    public: bool = Field(description="Open to anyone without a token; otherwise see scopes")
     scopes: CatalogScopes
     builtin: bool
     links: CatalogLinks

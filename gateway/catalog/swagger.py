@@ -89,7 +89,9 @@ def swagger_ui_html(
     openapi_url: str,
     assets_path: str = ASSETS_PATH,
     oauth: DocsOAuth | None = None,
+    notice: str | None = None,
 ) -> str:
+    """The page; ``notice`` is one line shown above the docs (who may call the API)."""
     config = {
         "url": openapi_url,
         "oauth2RedirectPath": f"{assets_path}/oauth2-redirect.html",
@@ -106,7 +108,7 @@ def swagger_ui_html(
 <link rel="icon" type="image/png" href="{assets}/favicon-32x32.png" sizes="32x32">
 </head>
 <body>
-<div id="swagger-ui"></div>
+{_notice_html(notice)}<div id="swagger-ui"></div>
 <script id="strata-docs-config" type="application/json">{_json_for_html(config)}</script>
 <script src="{assets}/swagger-ui-bundle.js"></script>
 <script src="{assets}/{INIT_SCRIPT}"></script>
@@ -121,9 +123,10 @@ def swagger_ui_response(
     openapi_url: str,
     assets_path: str = ASSETS_PATH,
     oauth: DocsOAuth | None = None,
+    notice: str | None = None,
 ) -> HTMLResponse:
     page = swagger_ui_html(
-        title=title, openapi_url=openapi_url, assets_path=assets_path, oauth=oauth
+        title=title, openapi_url=openapi_url, assets_path=assets_path, oauth=oauth, notice=notice
     )
     return HTMLResponse(page, headers=_PAGE_HEADERS)
 
@@ -171,6 +174,12 @@ def create_gateway_docs_router(
         )
 
     return router
+
+
+def _notice_html(notice: str | None) -> str:
+    if not notice:
+        return ""
+    return f'<p id="strata-access">{html.escape(notice)}</p>\n'
 
 
 def _asset_headers() -> Mapping[str, str]:

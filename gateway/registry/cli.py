@@ -11,6 +11,7 @@ import httpx
 import structlog
 from pydantic import ValidationError
 
+from gateway.registry.addresses import AddressPolicy
 from gateway.registry.documents import DEFAULT_MAX_DOCUMENT_BYTES, DocumentLoader
 from gateway.registry.errors import from_validation_error, invalid
 from gateway.registry.schemas import ApiRegistration
@@ -35,6 +36,7 @@ async def register_from_cli(
     description: str = "",
     read_scope: str | None = None,
     write_scope: str | None = None,
+    public: bool = False,
     rate_tier: str | None = None,
     timeout_seconds: float = 10.0,
     retries: int = 1,
@@ -44,12 +46,14 @@ async def register_from_cli(
     secrets: UpstreamSecrets | None = None,
     redis_url: str | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    addresses: AddressPolicy | None = None,
 ) -> RegisteredApi:
     """Registers an API whose OpenAPI document is a local JSON file or an http(s) URL.
 
     Raises :class:`~strata.errors.Problem` for anything wrong (print it with
-    :func:`describe_problem`). Running gateways see the API within a second by polling; with
-    ``redis_url`` they are also told at once.
+    :func:`describe_problem`); targets and the document URL must pass ``addresses``.
+    Running gateways see the API within a second by polling; with ``redis_url`` they are
+    also told at once.
     """
     fields: dict[str, Any] = {
         "name": name,
@@ -61,6 +65,7 @@ async def register_from_cli(
         "retries": retries,
         "read_scope": read_scope,
         "write_scope": write_scope,
+        "public": public,
         "rate_tier": rate_tier,
         "upstream_auth": upstream_setting(upstream_auth, upstream_header, upstream_key),
     }
@@ -72,7 +77,9 @@ async def register_from_cli(
         registration = ApiRegistration.model_validate(fields)
     except ValidationError as exc:
         raise from_validation_error(exc) from None
-    service = RegistryService(database, DocumentLoader(transport), secrets=secrets)
+    service = RegistryService(
+        database, DocumentLoader(transport), addresses=addresses, secrets=secrets
+    )
     api = await service.register(registration)
     if redis_url:
         await _announce(redis_url, api.revision)

@@ -1,5 +1,11 @@
 """OpenAPI documents: fetched from a URL (bounded in time and size) and validated.
 
+A fetch follows at most a few redirects and checks every hop against the address policy
+before connecting, then connects to the very address it checked (the name is not resolved
+again behind its back). Whatever keeps an answer from coming (a refused connection, a
+silent port, a reset) reads the same, so the registry cannot be used to map which ports
+answer behind it.
+
 Validation uses ``openapi-spec-validator`` with every external ``$ref`` resolver switched
 off: a document may only refer inside itself, so registering an API can never make the
 gateway read local files or call other hosts on the document's behalf.
@@ -11,6 +17,7 @@ import asyncio
 import json
 import re
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 from jsonschema_path import SchemaPath
@@ -18,12 +25,16 @@ from openapi_spec_validator.shortcuts import get_validator_cls
 from openapi_spec_validator.validation.exceptions import ValidatorDetectError
 from referencing.exceptions import PointerToNowhere, Unresolvable
 
+from gateway.registry.addresses import AddressPolicy, IPAddress
 from gateway.registry.errors import invalid
+from gateway.registry.validation import check_document_url
 from strata.errors import Problem
 
 Document = dict[str, Any]
 DEFAULT_MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 DEFAULT_FETCH_TIMEOUT_SECONDS = 10.0
+MAX_REDIRECTS = 3
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _OPENAPI_3 = re.compile(r"^3\.\d+\.\d+$")
 
 
@@ -54,18 +65,18 @@ class DocumentLoader:
         self.timeout_seconds = timeout_seconds
         self.max_bytes = max_bytes
 
-    async def fetch(self, url: str) -> Document:
-        """The document at ``url``, validated; a 422 naming ``openapi_url`` otherwise."""
+    async def fetch(self, url: str, addresses: AddressPolicy | None = None) -> Document:
+        """The document at ``url``, validated; a 422 naming ``openapi_url`` otherwise.
+        Every hop must pass ``addresses`` (the default policy when None)."""
         try:
             async with asyncio.timeout(self.timeout_seconds):
-                body = await self._download(url)
-        except TimeoutError:
+                body = await self._download(url, addresses or AddressPolicy())
+        except (TimeoutError, httpx.HTTPError, httpx.InvalidURL):
             raise invalid(
-                "openapi_url", f"{url} did not answer within {self.timeout_seconds:g} seconds"
+                "openapi_url",
+                f"{url} is unreachable: no answer came back within {self.timeout_seconds:g} "
+                "seconds (refused, silent or cut off)",
             ) from None
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            reason = str(exc) or type(exc).__name__
-            raise invalid("openapi_url", f"{url} is unreachable ({reason})") from None
         try:
             document = json.loads(body)
         except (ValueError, RecursionError):
@@ -95,34 +106,67 @@ class DocumentLoader:
             raise invalid(field, f"is not a valid OpenAPI document: {problem}")
         return plain
 
-    async def _download(self, url: str) -> bytes:
+    async def _download(self, url: str, addresses: AddressPolicy) -> bytes:
         transport = _KeepOpenTransport(self._transport) if self._transport else None
-        async with (
-            httpx.AsyncClient(
-                transport=transport,
-                timeout=self.timeout_seconds,
-                follow_redirects=True,
-                max_redirects=5,
-            ) as client,
-            client.stream("GET", url, headers={"Accept": "application/json"}) as response,
-        ):
-            if response.status_code != 200:
-                raise invalid(
-                    "openapi_url",
-                    f"{url} answered HTTP {response.status_code} instead of the document",
-                )
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_bytes:
+        async with httpx.AsyncClient(
+            transport=transport, timeout=self.timeout_seconds, follow_redirects=False
+        ) as client:
+            hop = url
+            for _ in range(MAX_REDIRECTS + 1):
+                request = await self._pinned_request(client, url, hop, addresses)
+                response = await client.send(request, stream=True)
+                try:
+                    location = response.headers.get("location")
+                    if response.status_code in _REDIRECTS and location:
+                        hop = urljoin(hop, location)
+                        continue
+                    return await self._body(url, response)
+                finally:
+                    await response.aclose()
+        raise invalid("openapi_url", f"{url} redirects more than {MAX_REDIRECTS} times")
+
+    async def _pinned_request(
+        self, client: httpx.AsyncClient, url: str, hop: str, addresses: AddressPolicy
+    ) -> httpx.Request:
+        """A GET for ``hop`` sent to an address the policy allows, with the host's own name
+        in ``Host`` and in TLS (SNI and certificate check)."""
+        try:
+            check_document_url(hop)
+            address = (await addresses.addresses_of(hop))[0]
+        except ValueError as exc:
+            where = "" if hop == url else f"{url} redirects to {hop}, which is refused: "
+            raise invalid("openapi_url", f"{where}{exc}") from None
+        target = httpx.URL(hop)
+        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+        return client.build_request(
+            "GET",
+            _at_address(target, address),
+            headers={"Accept": "application/json", "Host": target.netloc.decode("ascii")},
+            extensions=extensions,
+        )
+
+    async def _body(self, url: str, response: httpx.Response) -> bytes:
+        if response.status_code != 200:
+            raise invalid(
+                "openapi_url",
+                f"{url} answered HTTP {response.status_code} instead of the document",
+            )
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise self._too_large(url)
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > self.max_bytes:
                 raise self._too_large(url)
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > self.max_bytes:
-                    raise self._too_large(url)
-            return bytes(body)
+        return bytes(body)
 
     def _too_large(self, url: str) -> Problem:
         return invalid("openapi_url", f"{url} returned more than {self.max_bytes} bytes")
+
+
+def _at_address(url: httpx.URL, address: IPAddress) -> httpx.URL:
+    return url.copy_with(host=str(address))
 
 
 def _first_problem(document: Document) -> str | None:

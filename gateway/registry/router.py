@@ -34,6 +34,7 @@ def to_out(api: RegisteredApi) -> ApiOut:
         retries=api.retries,
         read_scope=api.read_scope,
         write_scope=api.write_scope,
+        public=api.public,
         rate_tier=api.rate_tier,
         openapi_url=api.openapi_url,
         upstream_auth=upstream_auth.shown(api.upstream_auth),

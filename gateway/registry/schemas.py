@@ -31,6 +31,10 @@ Timeout = Annotated[float, Field(gt=0, le=300)]
 Retries = Annotated[int, Field(ge=0, le=10)]
 Description = Annotated[str, Field(max_length=4000)]
 Document = dict[str, Any]
+PUBLIC_DESCRIPTION = (
+    "Open to anyone, without a token; a public API takes no scopes, and an API that is not "
+    "public needs read_scope or write_scope (a method whose scope is missing is refused)"
+)
 
 
 def _secret_header_value(value: SecretStr) -> SecretStr:
@@ -102,7 +106,8 @@ def _distinct(targets: list[str]) -> list[str]:
 
 class ApiRegistration(BaseModel):
     """A new API for the gateway to front. The OpenAPI document is given inline
-    (``openapi``) or fetched from ``openapi_url``; exactly one of the two."""
+    (``openapi``) or fetched from ``openapi_url``; exactly one of the two. Targets are
+    http(s) URLs at allowed addresses (``inproc://`` is for Strata's built-in APIs only)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -113,8 +118,9 @@ class ApiRegistration(BaseModel):
     targets: Annotated[Targets, AfterValidator(_distinct)]
     timeout_seconds: Timeout = 10.0
     retries: Retries = Field(1, description="Retries for idempotent methods")
-    read_scope: Scope | None = None
-    write_scope: Scope | None = None
+    read_scope: Scope | None = Field(None, description="Needed for GET, HEAD and OPTIONS")
+    write_scope: Scope | None = Field(None, description="Needed for every other method")
+    public: bool = Field(False, description=PUBLIC_DESCRIPTION)
     rate_tier: Tier | None = Field(None, description="Overrides the caller's rate tier")
     openapi: Document | None = Field(None, description="The OpenAPI 3.x document, inline")
     openapi_url: DocumentUrl | None = Field(None, description="Where to fetch the document")
@@ -137,6 +143,7 @@ class ApiUpdate(BaseModel):
     retries: Retries | None = None
     read_scope: Scope | None = None
     write_scope: Scope | None = None
+    public: bool | None = Field(None, description=PUBLIC_DESCRIPTION)
     rate_tier: Tier | None = None
     openapi: Document | None = None
     openapi_url: DocumentUrl | None = None
@@ -153,6 +160,7 @@ class ApiUpdate(BaseModel):
         "openapi",
         "description",
         "upstream_auth",
+        "public",
     )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
@@ -176,6 +184,7 @@ class ApiOut(BaseModel):
     retries: int
     read_scope: str | None
     write_scope: str | None
+    public: bool = Field(description="Open to anyone: no token is needed")
     rate_tier: str | None
     openapi_url: str | None
     upstream_auth: UpstreamAuthOut

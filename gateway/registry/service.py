@@ -8,14 +8,16 @@ committed change so this process and, through Redis, the others reload their rou
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import structlog
 from sqlalchemy.exc import IntegrityError
 
 from gateway.registry import store, upstream_auth
+from gateway.registry.addresses import AddressPolicy
 from gateway.registry.documents import DocumentLoader
 from gateway.registry.errors import (
     builtin_is_read_only,
@@ -27,7 +29,8 @@ from gateway.registry.models import ApiRecord
 from gateway.registry.schemas import ApiRegistration, ApiUpdate, UpstreamAuthSetting
 from gateway.registry.store import RegisteredApi
 from gateway.registry.upstream_auth import UpstreamSecrets
-from gateway.routes import RouteTable
+from gateway.registry.validation import access_problem
+from gateway.routes import INPROC_SCHEME, RouteTable
 from strata.db import Database, utcnow
 from strata.errors import NotFound
 
@@ -44,6 +47,7 @@ _PLAIN_FIELDS = (
     "retries",
     "read_scope",
     "write_scope",
+    "public",
     "rate_tier",
     "openapi_url",
 )
@@ -55,10 +59,13 @@ class RegistryService:
         database: Database,
         documents: DocumentLoader | None = None,
         *,
+        addresses: AddressPolicy | None = None,
         secrets: UpstreamSecrets | None = None,
     ) -> None:
         self._database = database
         self._documents = documents or DocumentLoader()
+        # Targets and document fetches both go through this one policy.
+        self._addresses = addresses or AddressPolicy()
         # Seals the upstream credentials of the APIs it registers; without it they are refused.
         self._secrets = secrets
         self._listeners: list[ChangeListener] = []
@@ -72,9 +79,12 @@ class RegistryService:
             self._listeners.remove(listener)
 
     async def register(self, registration: ApiRegistration) -> RegisteredApi:
-        """A new API; 409 when the name is taken, 422 for a bad document."""
+        """A new API; 409 when the name is taken, 422 for a bad document, for access that
+        is neither public nor scoped, or for a target the address policy refuses."""
+        _check_access(registration.public, registration.read_scope, registration.write_scope)
         if await self._exists(registration.name):
             raise duplicate_name(registration.name)
+        await self._check_targets(registration.targets)
         document = await self._document_of(registration)
         upstream = self._upstream_values(registration.name, registration.upstream_auth)
         try:
@@ -101,6 +111,9 @@ class RegistryService:
         current = await self.get(name)
         if current.builtin:
             raise builtin_is_read_only(name)
+        _check_merged_access(current, changes.changes())
+        if changes.targets is not None:
+            await self._check_targets(changes.targets)
         values = await self._values_of(changes)
         if changes.upstream_auth is not None:
             values.update(self._upstream_values(name, changes.upstream_auth))
@@ -113,6 +126,7 @@ class RegistryService:
                 raise builtin_is_read_only(name)
             if expected_revision is not None and record.revision != expected_revision:
                 raise revision_mismatch(name, expected_revision, record.revision)
+            _check_merged_access(record, values)
             if not _differs(record, values):
                 return store.to_domain(record)
             revision = await store.bump_revision(session)
@@ -165,6 +179,7 @@ class RegistryService:
         Idempotent: an unchanged API is not written (no revision bump), and several processes
         starting at once take turns on the registry lock, so none fails on the unique name.
         """
+        _check_access(registration.public, registration.read_scope, registration.write_scope)
         document = _plain(registration.openapi) if registration.openapi is not None else None
         existing = await self._find(registration.name)
         if existing is not None and _same_builtin(existing, registration, document):
@@ -210,7 +225,7 @@ class RegistryService:
         if registration.openapi is not None:
             return await self._documents.check(registration.openapi, "openapi")
         if registration.openapi_url is not None:
-            return await self._documents.fetch(registration.openapi_url)
+            return await self._documents.fetch(registration.openapi_url, self._addresses)
         raise invalid("openapi", "give the OpenAPI document (openapi) or where to fetch it")
 
     async def _values_of(self, changes: ApiUpdate) -> dict[str, Any]:
@@ -222,8 +237,27 @@ class RegistryService:
             values["openapi"] = await self._documents.check(changes.openapi, "openapi")
             values["openapi_url"] = None
         elif changes.openapi_url is not None:
-            values["openapi"] = await self._documents.fetch(changes.openapi_url)
+            values["openapi"] = await self._documents.fetch(changes.openapi_url, self._addresses)
         return values
+
+    async def _check_targets(self, targets: Sequence[str]) -> None:
+        """A 422 naming the first target that is not an http(s) URL at an allowed address."""
+        refusals = await asyncio.gather(*(self._target_refusal(target) for target in targets))
+        for index, refusal in enumerate(refusals):
+            if refusal is not None:
+                raise invalid(f"targets.{index}", refusal)
+
+    async def _target_refusal(self, target: str) -> str | None:
+        if target.startswith(INPROC_SCHEME):
+            return (
+                "inproc:// targets are for Strata's built-in APIs only; register the URL "
+                "where the API is served (http or https)"
+            )
+        try:
+            await self._addresses.addresses_of(target)
+        except ValueError as exc:
+            return str(exc)
+        return None
 
     def _upstream_values(self, api: str, setting: UpstreamAuthSetting) -> dict[str, Any]:
         """The row's columns for what the upstream receives: the plain part, and the secret
@@ -245,6 +279,21 @@ class RegistryService:
             except Exception:
                 # The change is committed; a listener's trouble must not undo the answer.
                 log.exception("registry change listener failed", revision=revision)
+
+
+def _check_access(public: bool, read_scope: str | None, write_scope: str | None) -> None:
+    problem = access_problem(public, read_scope, write_scope)
+    if problem is not None:
+        raise invalid(*problem)
+
+
+def _check_merged_access(current: ApiRecord | RegisteredApi, changes: dict[str, Any]) -> None:
+    """The access rule holds for the API as it will be once ``changes`` are applied."""
+    merged = {
+        name: changes.get(name, getattr(current, name))
+        for name in ("public", "read_scope", "write_scope")
+    }
+    _check_access(**merged)
 
 
 def _plain(document: dict[str, Any]) -> dict[str, Any] | None:

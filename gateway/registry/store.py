@@ -46,6 +46,7 @@ class RegisteredApi:
     document: dict[str, Any] = field(repr=False, compare=False)
     # What its upstream receives, without the secret (which stays encrypted in the row).
     upstream_auth: UpstreamAuth = NO_UPSTREAM_AUTH
+    public: bool = False
 
     @property
     def prefix(self) -> str:
@@ -67,6 +68,7 @@ class RegisteredApi:
             retries=self.retries,
             read_scope=self.read_scope,
             write_scope=self.write_scope,
+            public=self.public,
             rate_tier=self.rate_tier,
             revision=self.revision,
             # Without the secret: the route table (store.route_table) is what decrypts it.
@@ -93,6 +95,7 @@ def to_domain(record: ApiRecord) -> RegisteredApi:
         updated_at=record.updated_at,
         document=record.openapi,
         upstream_auth=described(record.upstream_auth),
+        public=record.public,
     )
 
 
@@ -159,6 +162,7 @@ _ROUTE_COLUMNS = (
     ApiRecord.retries,
     ApiRecord.read_scope,
     ApiRecord.write_scope,
+    ApiRecord.public,
     ApiRecord.rate_tier,
     ApiRecord.revision,
     ApiRecord.upstream_auth,
@@ -183,6 +187,7 @@ async def route_table(session: AsyncSession, secrets: UpstreamSecrets | None = N
             retries=row.retries,
             read_scope=row.read_scope,
             write_scope=row.write_scope,
+            public=row.public,
             rate_tier=row.rate_tier,
             revision=row.revision,
             upstream_auth=routed(

@@ -1,4 +1,4 @@
-"""The rules a registration must follow: names, scopes, tiers and target URLs.
+"""The rules a registration must follow: names, scopes, tiers, target URLs and access.
 
 Plain functions that return the cleaned value or raise ``ValueError`` with a message meant
 for the person registering the API; the schemas turn them into field errors.
@@ -10,6 +10,7 @@ import re
 from urllib.parse import SplitResult, urlsplit
 
 from gateway.oauth.scopes import SCOPE_PATTERN
+from gateway.registry.addresses import check_host
 from gateway.routes import IDENTITY_HEADER, LAYERS
 
 TARGET_SCHEMES = ("http", "https", "inproc")
@@ -103,6 +104,7 @@ def check_target(value: str) -> str:
     _check_common(value, url)
     if url.scheme == "inproc":
         return _check_inproc(url)
+    check_host(url.hostname or "")
     # One spelling per upstream, so the proxy can join paths without doubling slashes.
     return f"{url.scheme}://{url.netloc}{url.path.rstrip('/')}"
 
@@ -113,6 +115,7 @@ def check_document_url(value: str) -> str:
     if url.scheme not in ("http", "https"):
         raise ValueError(f"scheme must be http or https, not {url.scheme!r}")
     _check_common(value, url)
+    check_host(url.hostname or "")
     return value
 
 
@@ -149,3 +152,21 @@ def _check_inproc(url: SplitResult) -> str:
             f"{', '.join(LAYERS)} (e.g. 'inproc://system/crm')"
         )
     return f"inproc://{layer}/{name}"
+
+
+def access_problem(
+    public: bool, read_scope: str | None, write_scope: str | None
+) -> tuple[str, str] | None:
+    """The field and the reason when an API's access is not one clear choice: open to
+    anyone (``public``, no scopes) or closed to all but the holders of its scopes."""
+    if public and (read_scope or write_scope):
+        return "public", (
+            "a public API takes no scopes: it is either open to anyone without a token "
+            "(public: true) or needs scopes (read_scope, write_scope), not both"
+        )
+    if not public and not (read_scope or write_scope):
+        return "read_scope", (
+            "an API needs a read_scope or a write_scope (or both); to open it to anyone "
+            "without a token, register it with public: true"
+        )
+    return None

@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from openapi_spec_validator import validate
 
-from gateway.catalog.documents import OAuthEndpoints
+from gateway.catalog.documents import NOT_GRANTED, OAuthEndpoints
 from gateway.catalog.router import create_catalog_router
 from gateway.catalog.swagger import create_gateway_docs_router
 from gateway.registry.schemas import ApiRegistration
@@ -48,6 +48,7 @@ APIS = [
     ("orders", "process", "Orders", "orders:read", "orders:write"),
     ("web", "experience", "Web </script><script>alert(1)</script>", None, None),
 ]
+PUBLIC = {"web"}
 
 
 @pytest.fixture
@@ -60,9 +61,10 @@ async def service(database: Database) -> RegistryService:
                 "layer": layer,
                 "version": 2 if name == "orders" else 1,
                 "description": f"The {title} API",
-                "targets": [f"inproc://{layer}/{name}"],
+                "targets": [f"http://10.0.0.1:8080/{name}"],
                 "read_scope": read,
                 "write_scope": write,
+                "public": name in PUBLIC,
                 "openapi": document(title),
             }
         )
@@ -93,6 +95,7 @@ async def test_lists_every_api_in_layer_order(client: httpx.AsyncClient):
         "title": "Orders",
         "description": "The Orders API",
         "path": "/process/orders/v2",
+        "public": False,
         "scopes": {"read": "orders:read", "write": "orders:write"},
         "builtin": False,
         "links": {"docs": "/apis/orders/docs", "openapi": "/apis/orders/openapi.json"},
@@ -133,13 +136,44 @@ async def test_openapi_has_the_oauth2_scheme_with_the_scopes(client: httpx.Async
     assert operations["patch"]["security"] == [{"strata_oauth2": ["orders:write"]}]
 
 
-async def test_an_api_without_a_write_scope_needs_only_a_token_to_write(
+async def test_an_api_without_a_write_scope_documents_its_writes_as_refused(
     client: httpx.AsyncClient,
 ):
     served = (await client.get("/apis/erp/openapi.json")).json()
-    assert served["paths"]["/customers/{id}"]["patch"]["security"] == [{"strata_oauth2": []}]
+    patch = served["paths"]["/customers/{id}"]["patch"]
+    assert patch["description"] == NOT_GRANTED
+    assert "description" not in served["paths"]["/customers/{id}"]["get"]
     flows = served["components"]["securitySchemes"]["strata_oauth2"]["flows"]
     assert list(flows["clientCredentials"]["scopes"]) == ["erp:read"]
+    validate(served)
+
+
+async def test_a_public_api_is_listed_and_documented_as_open(client: httpx.AsyncClient):
+    items = {item["name"]: item for item in (await client.get("/apis")).json()["items"]}
+    assert items["web"]["public"] is True
+    assert items["web"]["scopes"] == {"read": None, "write": None}
+    assert [name for name, item in items.items() if item["public"]] == ["web"]
+
+    served = (await client.get("/apis/web/openapi.json")).json()
+    assert served["security"] == []
+    assert "strata_oauth2" not in served["components"]["securitySchemes"]
+    operations = served["paths"]["/customers/{id}"]
+    assert operations["get"]["security"] == operations["patch"]["security"] == []
+    validate(served)
+
+    page = (await client.get("/apis/web/docs")).text
+    assert "Public API: anyone may call it, no token needed." in page
+    assert json.loads(_config_block(page))["oauth"]["scopes"] == []
+
+
+async def test_the_docs_page_says_which_scopes_each_kind_of_call_needs(
+    client: httpx.AsyncClient,
+):
+    crm = (await client.get("/apis/crm/docs")).text
+    assert "Reads need a token with crm:read; writes need a token with crm:write." in crm
+    erp = (await client.get("/apis/erp/docs")).text
+    assert "Reads need a token with erp:read; no token may make writes." in erp
+    assert "Public API" not in crm + erp
 
 
 async def test_the_stored_document_is_left_alone(

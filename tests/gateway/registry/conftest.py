@@ -1,6 +1,9 @@
 """Fixtures for the registry: a service on the test database, documents, and a tiny app that
 serves OpenAPI documents over an injected transport.
 
+Host names are answered by a stand-in resolver (no DNS in tests): every ``*.internal`` name
+is a private address, and a test may add its own answers.
+
 Redis is taken from ``STRATA_TEST_REDIS_URL`` (default: the local server); when it is
 unreachable the Redis cases are skipped with the reason, unless
 ``STRATA_TEST_REQUIRE_SERVICES=1``, which makes them fail instead.
@@ -8,6 +11,8 @@ unreachable the Redis cases are skipped with the reason, unless
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -15,6 +20,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from gateway.registry.addresses import AddressPolicy
 from gateway.registry.documents import DocumentLoader
 from gateway.registry.schemas import ApiRegistration
 from gateway.registry.service import RegistryService
@@ -83,14 +89,47 @@ def document_server() -> FastAPI:
     return app
 
 
+INTERNAL_ADDRESS = "10.20.0.1"
+
+
+class StandInResolver:
+    """Answers like DNS would: ``answers`` first, any ``*.internal`` name with a private
+    address, every other name not found. ``asked`` records the names looked up."""
+
+    def __init__(self, answers: Mapping[str, Sequence[str]] | None = None) -> None:
+        self.answers = dict(answers or {})
+        self.asked: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        if host in self.answers:
+            return list(self.answers[host])
+        if host.endswith(".internal"):
+            return [INTERNAL_ADDRESS]
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+@pytest.fixture
+def resolver() -> StandInResolver:
+    return StandInResolver()
+
+
+@pytest.fixture
+def addresses(resolver: StandInResolver) -> AddressPolicy:
+    return AddressPolicy(resolve=resolver)
+
+
 @pytest.fixture
 def fetch_transport() -> httpx.AsyncBaseTransport:
     return httpx.ASGITransport(app=document_server())
 
 
 @pytest.fixture
-def service(database: Database, fetch_transport: httpx.AsyncBaseTransport) -> RegistryService:
-    return RegistryService(database, DocumentLoader(fetch_transport, max_bytes=20_000))
+def service(
+    database: Database, fetch_transport: httpx.AsyncBaseTransport, addresses: AddressPolicy
+) -> RegistryService:
+    loader = DocumentLoader(fetch_transport, max_bytes=20_000)
+    return RegistryService(database, loader, addresses=addresses)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.registry.addresses import AddressPolicy
 from gateway.registry.cli import describe_problem, register_from_cli
 from gateway.registry.service import RegistryService
 from strata.db import Database
@@ -28,24 +29,30 @@ def arguments(**overrides: Any) -> dict[str, Any]:
     return values
 
 
-async def test_register_from_a_file(database: Database, tmp_path: Path, make_document: Any):
+async def test_register_from_a_file(
+    database: Database, tmp_path: Path, make_document: Any, addresses: AddressPolicy
+):
     path = tmp_path / "billing.json"
     path.write_text(json.dumps(make_document("Billing")))
 
-    api = await register_from_cli(database, openapi=str(path), **arguments())
+    api = await register_from_cli(database, openapi=str(path), addresses=addresses, **arguments())
 
     assert api.prefix == "/system/billing/v1" and api.title == "Billing"
     assert (await RegistryService(database).get("billing")).read_scope == "billing:read"
 
 
 async def test_register_from_a_url(
-    database: Database, fetch_transport: httpx.AsyncBaseTransport, redis_url: str
+    database: Database,
+    fetch_transport: httpx.AsyncBaseTransport,
+    redis_url: str,
+    addresses: AddressPolicy,
 ):
     api = await register_from_cli(
         database,
         openapi="http://docs.internal/openapi.json",
         transport=fetch_transport,
         redis_url=redis_url,
+        addresses=addresses,
         **arguments(),
     )
     assert api.openapi_url == "http://docs.internal/openapi.json"
@@ -69,12 +76,15 @@ async def test_problems_read_as_one_line(
     setup: str | None,
     overrides: dict[str, Any],
     message: str,
+    addresses: AddressPolicy,
 ):
     path = tmp_path / "doc.json"
     if setup is not None:
         path.write_text(json.dumps(make_document()) if setup == "VALID" else setup)
     with pytest.raises(Problem) as caught:
-        await register_from_cli(database, openapi=str(path), **arguments(**overrides))
+        await register_from_cli(
+            database, openapi=str(path), addresses=addresses, **arguments(**overrides)
+        )
     line = describe_problem(caught.value)
     assert message in line and "\n" not in line
     assert caught.value.status == 422

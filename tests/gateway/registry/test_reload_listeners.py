@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from gateway.registry.addresses import AddressPolicy
 from gateway.registry.service import RegistryService
 from gateway.registry.watcher import RegistryWatcher
 from gateway.routes import RouteTable, RouteTableHolder
@@ -18,10 +19,12 @@ from strata.db import Database
 
 
 @pytest.fixture
-async def other_process(database: Database) -> AsyncIterator[RegistryService]:
+async def other_process(
+    database: Database, addresses: AddressPolicy
+) -> AsyncIterator[RegistryService]:
     other = Database(database.url)
     try:
-        yield RegistryService(other)
+        yield RegistryService(other, addresses=addresses)
     finally:
         await other.dispose()
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from gateway.registry.addresses import AddressPolicy
 from gateway.registry.documents import DocumentLoader
 from gateway.registry.schemas import ApiRegistration, ApiUpdate
 from gateway.registry.service import RegistryService
@@ -82,10 +83,15 @@ async def test_duplicate_name_is_409(service: RegistryService, make_registration
     assert len(await service.list()) == 1
 
 
-async def test_concurrent_registrations_of_one_name(database: Database, make_registration: Any):
+async def test_concurrent_registrations_of_one_name(
+    database: Database, make_registration: Any, addresses: AddressPolicy
+):
     other = Database(database.url)
     try:
-        services = [RegistryService(database), RegistryService(other)]
+        services = [
+            RegistryService(database, addresses=addresses),
+            RegistryService(other, addresses=addresses),
+        ]
         results = await asyncio.gather(
             *(s.register(make_registration("orders")) for s in services), return_exceptions=True
         )
@@ -102,11 +108,11 @@ async def test_partial_update_changes_only_given_fields(
 ):
     await service.register(make_registration("orders", rate_tier="premium"))
     changes = ApiUpdate.model_validate(
-        {"targets": ["https://a.internal", "inproc://process/orders"], "rate_tier": None}
+        {"targets": ["https://a.internal", "http://10.0.0.7:8080"], "rate_tier": None}
     )
     api = await service.update("orders", changes)
 
-    assert api.targets == ("https://a.internal", "inproc://process/orders")
+    assert api.targets == ("https://a.internal", "http://10.0.0.7:8080")
     assert api.rate_tier is None
     assert api.read_scope == "orders:read" and api.layer == "process"
     assert api.updated_at >= api.created_at
@@ -295,40 +301,38 @@ async def test_bad_document_urls_are_422(
     assert await service.list() == []
 
 
-async def test_unreachable_document_url_is_422(database: Database, make_registration: Any):
+async def test_unreachable_document_url_is_422(
+    database: Database, make_registration: Any, addresses: AddressPolicy
+):
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    service = RegistryService(database, DocumentLoader(httpx.MockTransport(refuse)))
+    loader = DocumentLoader(httpx.MockTransport(refuse))
+    service = RegistryService(database, loader, addresses=addresses)
     with pytest.raises(Problem) as caught:
         await service.register(
             make_registration(openapi=None, openapi_url="http://gone.internal/openapi.json")
         )
     assert caught.value.status == 422 and field_of(caught.value) == "openapi_url"
-    assert "unreachable (connection refused)" in (caught.value.detail or "")
+    detail = caught.value.detail or ""
+    assert "http://gone.internal/openapi.json is unreachable" in detail
+    assert "connection refused" not in detail  # the same words as for a silent port
 
 
-async def test_slow_document_url_times_out(database: Database, make_registration: Any):
+async def test_slow_document_url_times_out(
+    database: Database, make_registration: Any, addresses: AddressPolicy
+):
     async def stall(request: httpx.Request) -> httpx.Response:
         await asyncio.sleep(5)
         return httpx.Response(200, json={})
 
     loader = DocumentLoader(httpx.MockTransport(stall), timeout_seconds=0.2)
-    service = RegistryService(database, loader)
+    service = RegistryService(database, loader, addresses=addresses)
     with pytest.raises(Problem) as caught:
         await service.register(
             make_registration(openapi=None, openapi_url="http://slow.internal/openapi.json")
         )
-    assert "did not answer within 0.2 seconds" in (caught.value.detail or "")
-
-
-async def test_unreachable_real_host(database: Database, make_registration: Any):
-    service = RegistryService(database, DocumentLoader(timeout_seconds=2))
-    with pytest.raises(Problem) as caught:
-        await service.register(
-            make_registration(openapi=None, openapi_url="http://127.0.0.1:9/openapi.json")
-        )
-    assert caught.value.status == 422 and "unreachable" in (caught.value.detail or "")
+    assert "no answer came back within 0.2 seconds" in (caught.value.detail or "")
 
 
 def test_registration_model_rejects_wrong_types():
@@ -338,3 +342,91 @@ def test_registration_model_rejects_wrong_types():
         )
     fields = {error["loc"][0] for error in caught.value.errors()}
     assert {"name", "targets"} <= fields
+
+
+# --- access: public, or scoped; never neither ------------------------------------------------
+
+
+async def test_a_registration_without_scopes_is_refused_unless_public(
+    service: RegistryService, make_registration: Any
+):
+    with pytest.raises(Problem) as caught:
+        await service.register(make_registration(read_scope=None, write_scope=None))
+    assert caught.value.status == 422 and field_of(caught.value) == "read_scope"
+    assert "public: true" in (caught.value.detail or "")
+
+    api = await service.register(make_registration(read_scope=None, write_scope=None, public=True))
+    route = (await service.route_table()).get("orders")
+    assert api.public and route is not None and route.public
+
+
+async def test_a_public_api_takes_no_scopes(service: RegistryService, make_registration: Any):
+    with pytest.raises(Problem) as caught:
+        await service.register(make_registration(write_scope=None, public=True))
+    assert caught.value.status == 422 and field_of(caught.value) == "public"
+    assert "either open to anyone" in (caught.value.detail or "")
+    assert await service.list() == []
+
+
+async def test_one_scope_is_enough(service: RegistryService, make_registration: Any):
+    api = await service.register(make_registration(write_scope=None))
+    assert (api.read_scope, api.write_scope, api.public) == ("orders:read", None, False)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"read_scope": None, "write_scope": None}, "read_scope"),
+        ({"public": True}, "public"),
+        ({"public": True, "read_scope": None}, "public"),
+    ],
+)
+async def test_an_update_keeps_the_rule_for_the_merged_api(
+    service: RegistryService, make_registration: Any, changes: dict[str, Any], field: str
+):
+    await service.register(make_registration())
+    with pytest.raises(Problem) as caught:
+        await service.update("orders", ApiUpdate.model_validate(changes))
+    assert caught.value.status == 422 and field_of(caught.value) == field
+    assert (await service.get("orders")).read_scope == "orders:read"
+
+
+async def test_an_update_may_open_or_close_an_api(service: RegistryService, make_registration: Any):
+    await service.register(make_registration())
+    opened = await service.update(
+        "orders",
+        ApiUpdate.model_validate({"public": True, "read_scope": None, "write_scope": None}),
+    )
+    assert opened.public and opened.read_scope is None
+    with pytest.raises(Problem) as caught:
+        await service.update("orders", ApiUpdate(public=False))
+    assert field_of(caught.value) == "read_scope"
+    closed = await service.update("orders", ApiUpdate(public=False, read_scope="orders:read"))
+    route = (await service.route_table()).get("orders")
+    assert not closed.public and route is not None and not route.public
+
+
+def test_public_cannot_be_null():
+    with pytest.raises(ValidationError) as caught:
+        ApiUpdate.model_validate({"public": None})
+    assert caught.value.errors()[0]["loc"] == ("public",)
+
+
+# --- inproc:// is for the built-in APIs ------------------------------------------------------
+
+
+async def test_inproc_targets_are_refused_for_registrations_and_updates(
+    service: RegistryService, make_registration: Any
+):
+    exposed = make_registration("crm-again", layer="system", targets=["inproc://system/crm"])
+    with pytest.raises(Problem) as caught:
+        await service.register(exposed)
+    assert caught.value.status == 422 and field_of(caught.value) == "targets.0"
+    assert "built-in APIs only" in (caught.value.detail or "")
+
+    await service.register(make_registration())
+    moved = ApiUpdate(targets=["http://orders.internal:8080", "inproc://process/orders"])
+    with pytest.raises(Problem) as caught:
+        await service.update("orders", moved)
+    assert field_of(caught.value) == "targets.1"
+    assert (await service.get("orders")).targets == ("http://orders.internal:8080/api",)
