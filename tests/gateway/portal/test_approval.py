@@ -1,9 +1,11 @@
 """Apps that reach back-office data wait for an operator: a developer's portal app asking for
 system or process scopes (the catalog reads aside) is pending and gets no token until it is
-approved through the admin API; catalog-only and experience apps are active at once."""
+approved, through the admin API or `strata clients approve`; catalog-only and experience apps
+are active at once."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -12,6 +14,7 @@ from sqlalchemy import select
 
 from gateway.oauth.models import OAuthUser
 from tests.acceptance_support import assert_problem
+from tests.commands.in_process import run_strata_command
 from tests.gateway.portal.conftest import Portal, bearer, s256
 
 BACK_OFFICE = ["crm:write", "erp:write", "inventory:write", "orders:write"]
@@ -147,3 +150,19 @@ async def test_a_pending_public_app_is_refused_at_the_authorize_page(
         assert approved.status_code == 200, approved.text
         page = await http.get("/oauth/authorize", params=query)
     assert page.status_code == 200 and 'name="request_id"' in page.text
+
+
+async def test_an_operator_approves_from_the_command_line(portal: Portal, devi: str) -> None:
+    app = await portal.create_app(devi, name="Stock robot", scopes=["inventory:write"])
+    _assert_refused_as_pending(await portal.token_answer(app["client_id"], app["client_secret"]))
+    database_url = portal.strata.layers.database.url
+
+    listed = await run_strata_command(database_url, "clients", "list", "--pending")
+    assert listed.exit_code == 0, listed.output
+    assert [item["client_id"] for item in json.loads(listed.stdout)] == [app["client_id"]]
+    approved = await run_strata_command(database_url, "clients", "approve", app["client_id"])
+    assert approved.exit_code == 0, approved.output
+
+    issued = await portal.token_answer(app["client_id"], app["client_secret"])
+    assert issued.status_code == 200, issued.text
+    assert issued.json()["scope"] == "inventory:write"
