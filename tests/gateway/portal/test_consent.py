@@ -9,7 +9,7 @@ from html import unescape
 import httpx
 
 from gateway.oauth.users import MOBILE_CLIENT_ID, WEB_CLIENT_ID
-from tests.gateway.portal.conftest import ISSUER, Portal, s256
+from tests.gateway.portal.conftest import ISSUER, LOGIN_FORM_ID, Portal, s256
 
 SPA_REDIRECT = "https://spa.example:8443/callback"
 TAG = re.compile(r"<[^>]*>")
@@ -98,3 +98,35 @@ async def test_an_operators_client_says_so(portal: Portal) -> None:
     assert "Who made it registered by an operator" in text
     assert "Returns you to 127.0.0.1:50123" in text
     assert "inventory:read Read products, locations and stock levels" in text
+
+
+async def test_a_wrong_password_shows_the_same_consent_again(portal: Portal, devi: str) -> None:
+    app = await portal.create_app(
+        devi, name="Devi's shop", scopes=["me:read"], redirect_uris=[SPA_REDIRECT], public=True
+    )
+    async with portal.http() as browser:
+        page = await browser.get(
+            "/oauth/authorize",
+            params={
+                "response_type": "code",
+                "client_id": app["client_id"],
+                "code_challenge": s256("v" * 43),
+                "code_challenge_method": "S256",
+            },
+        )
+        found = LOGIN_FORM_ID.search(page.text)
+        assert found, page.text
+        again = await browser.post(
+            "/oauth/authorize",
+            data={
+                "request_id": found.group(1),
+                "username": "devi",
+                "password": "not the password",
+                "decision": "allow",
+            },
+        )
+    text = _text(again)
+    assert "Wrong username or password." in text
+    assert "a third-party app made by Devi Developer (devi)" in text
+    assert "Returns you to spa.example:8443" in text
+    assert "me:read Read your own profile and orders" in text
