@@ -20,13 +20,9 @@ from fastapi import Request
 from sqlalchemy import update
 from starlette.responses import RedirectResponse, Response
 
-from gateway.oauth.clients import (
-    ensure_may_get_tokens,
-    find_client,
-    redirect_destination,
-    redirect_uri_matches,
-)
+from gateway.oauth.clients import ensure_may_get_tokens, find_client, redirect_uri_matches
 from gateway.oauth.config import OAuthSettings
+from gateway.oauth.consent import describe_consent
 from gateway.oauth.crypto import Passwords, digest, new_token
 from gateway.oauth.errors import (
     AccessDeniedError,
@@ -43,7 +39,7 @@ from gateway.oauth.models import (
     OAuthClient,
     OAuthUser,
 )
-from gateway.oauth.pages import Consent, error_page, login_page, maker_of
+from gateway.oauth.pages import error_page, login_page
 from gateway.oauth.scopes import ScopeVocabulary, format_scope, parse_scope
 from gateway.oauth.tokens import TokenService
 from gateway.oauth.users import authenticate_user
@@ -110,7 +106,9 @@ class Authorizer:
         response = login_page(
             action=request.url.path,
             request_id=request_id,
-            consent=await self._consent(client, target.redirect_uri, scopes),
+            consent=await describe_consent(
+                self._database, self._vocabulary, client, target.redirect_uri, scopes
+            ),
         )
         self._set_browser_cookie(response, request.url.path, browser)
         return response
@@ -319,25 +317,15 @@ class Authorizer:
         return login_page(
             action=request.url.path,
             request_id=pending.id,
-            consent=await self._consent(client, pending.redirect_uri, parse_scope(pending.scope)),
+            consent=await describe_consent(
+                self._database,
+                self._vocabulary,
+                client,
+                pending.redirect_uri,
+                parse_scope(pending.scope),
+            ),
             username=username,
             error="Wrong username or password.",
-        )
-
-    async def _consent(
-        self, client: OAuthClient, redirect_uri: str, scopes: tuple[str, ...]
-    ) -> Consent:
-        """What the consent page tells the person about the app and what it asks for."""
-        owner = None
-        if client.owner_user_id is not None and not client.first_party:
-            async with self._database.session() as session:
-                user = await session.get(OAuthUser, client.owner_user_id)
-            owner = (user.display_name, user.username) if user else None
-        return Consent(
-            client_name=client.name,
-            maker=maker_of(client.first_party, owner, client.owner_user_id is not None),
-            returns_to=redirect_destination(redirect_uri),
-            scopes=[(scope, self._vocabulary.describe(scope)) for scope in scopes],
         )
 
     async def _complete(self, request_id: str) -> bool:

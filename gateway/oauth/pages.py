@@ -3,11 +3,11 @@ errors that cannot be sent back to the client. Every value rendered is HTML-esca
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from html import escape
 
 from starlette.responses import HTMLResponse
+
+from gateway.oauth.consent import Consent
 
 PAGE_HEADERS = {
     # No script runs, nothing loads, and no other site can frame the page (clickjacking).
@@ -44,31 +44,6 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
         f"<body><main>{body}</main></body></html>"
     )
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
-
-
-@dataclass(frozen=True)
-class Consent:
-    """What the person is told before they allow an app: its name, who made it, where it
-    sends them back to, and what each scope lets it do."""
-
-    client_name: str
-    maker: str  # "Strata's own app", "a third-party app made by …", "registered by an operator"
-    returns_to: str  # the redirect URI's host and port, or a private-use scheme
-    scopes: Sequence[tuple[str, str]]  # (scope, what it lets the app do)
-
-
-def maker_of(first_party: bool, owner: tuple[str, str] | None, has_owner: bool) -> str:
-    """Who made the app, for the consent page; ``owner`` is the developer's display name
-    and username, when known."""
-    if first_party:
-        return "Strata's own app"
-    if owner is not None:
-        display_name, username = owner
-        return f"a third-party app made by {display_name} ({username})"
-    if has_owner:
-        # The developer's account is gone: say so rather than vouch for the app.
-        return "a third-party app whose developer is no longer known"
-    return "registered by an operator"
 
 
 def login_page(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.oauth.clients import redirect_destination
-from gateway.oauth.pages import maker_of
+from gateway.oauth.consent import maker_of
 
 
 @pytest.mark.parametrize(
