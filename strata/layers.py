@@ -22,6 +22,7 @@ from gateway.registry.builtin import builtin_registration, inproc_target
 from gateway.registry.schemas import ApiRegistration
 from process_apis.clients import SystemClients
 from process_apis.customers.app import create_api as create_customers_api
+from process_apis.identity import verified_callers
 from process_apis.inventory.app import create_api as create_availability_api
 from process_apis.orders.app import OrdersProcess, create_orders
 from strata.db import Database
@@ -116,16 +117,17 @@ def _build_system_layer(settings: Settings, layers: Layers) -> None:
         layers.apis[("system", name)] = SYSTEM_API_FACTORIES[name](backend)
 
 
-def _build_process_layer(layers: Layers) -> None:
+def _build_process_layer(layers: Layers, token_check: TokenCheck) -> None:
     system = {name: layers.apis[("system", name)] for name in BACKEND_NAMES}
     clients = SystemClients.connect(
         {name: f"http://{name}.system" for name in system},
         {name: in_process(app) for name, app in system.items()},
     )
     layers.clients.extend([clients.crm, clients.erp, clients.inventory])
-    layers.orders = create_orders(clients, layers.database)
+    callers = verified_callers(token_check)
+    layers.orders = create_orders(clients, layers.database, caller=callers)
     layers.apis[("process", "orders")] = layers.orders.api
-    layers.apis[("process", "customers")] = create_customers_api(clients)
+    layers.apis[("process", "customers")] = create_customers_api(clients, caller=callers)
     layers.apis[("process", "availability")] = create_availability_api(clients)
 
 
@@ -144,6 +146,6 @@ def build_layers(settings: Settings, database: Database, token_check: TokenCheck
     """Every layer; the experience APIs check user tokens with ``token_check``."""
     layers = Layers(database=database)
     _build_system_layer(settings, layers)
-    _build_process_layer(layers)
+    _build_process_layer(layers, token_check)
     _build_experience_layer(layers, token_check)
     return layers

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from process_apis.clients import SystemClients
 from process_apis.customers.router import router
 from process_apis.customers.service import CustomerService
+from process_apis.identity import CallerResolver, claims_caller
 from strata.db import Database
 from strata.errors import install_problem_handlers
 
@@ -22,8 +23,11 @@ def create_api(
     database: Database | None = None,
     *,
     part_timeout_seconds: float = 3.0,
+    caller: CallerResolver | None = None,
 ) -> FastAPI:
-    """``database`` is accepted for a uniform factory signature; this API keeps no state."""
+    """``database`` is accepted for a uniform factory signature; this API keeps no state.
+    ``caller`` says whose overview a request may see (default: read from the token's claims
+    unverified, see :mod:`process_apis.identity`)."""
     app = FastAPI(
         title="Customer 360 process API",
         version="1.0.0",
@@ -34,6 +38,7 @@ def create_api(
         redoc_url=None,
     )
     app.state.customers = CustomerService(clients, part_timeout=part_timeout_seconds)
+    app.state.callers = caller or claims_caller
     install_problem_handlers(app)
     app.include_router(router)
     return app

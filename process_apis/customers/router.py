@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 
 from process_apis.customers.schemas import CustomerOverview
 from process_apis.customers.service import CustomerService
+from process_apis.identity import CallerRestriction
 from strata.errors import problem_responses
 
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,100}$"
@@ -91,7 +92,8 @@ router = APIRouter(prefix="/customers", tags=["customers"])
     description="The CRM profile and recent activity, the ERP's orders and invoices and the "
     "open balance, fetched at the same time. When a system is down or slow, the rest still "
     "comes back (200) and `degraded` names each part that is missing (`missing` says why). "
-    "An unknown customer is 404; 503 only when nothing at all could be fetched.",
+    "An unknown customer is 404, and so is any other customer to a shopper's token (a "
+    "person linked to a customer); 503 only when nothing at all could be fetched.",
     response_model=CustomerOverview,
     responses={
         200: {
@@ -104,6 +106,7 @@ router = APIRouter(prefix="/customers", tags=["customers"])
 async def customer_overview(
     customer_id: CustomerId,
     service: Service,
+    restriction: CallerRestriction,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> CustomerOverview:
-    return await service.overview(customer_id, authorization)
+    return await service.overview(customer_id, restriction, authorization)

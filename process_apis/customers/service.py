@@ -1,7 +1,8 @@
 """Customer 360: the CRM profile and activity and the ERP's orders, invoices and open
 balance, fetched at the same time. A system that is down (or slower than the deadline)
 leaves its parts out and named in ``degraded``; the answer is still 200. Only the CRM, the
-system of record for customers, can say a customer does not exist (404)."""
+system of record for customers, can say a customer does not exist (404). A caller
+restricted to one customer gets the same 404 for any other, before any system is asked."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from process_apis.customers.schemas import (
     Part,
 )
 from strata.errors import NotFound, Problem
+from strata.ownership import Restriction
 from system_apis.canonical import Invoice, Money
 
 T = TypeVar("T")
@@ -33,7 +35,11 @@ class CustomerService:
         self.clients = clients
         self.part_timeout = part_timeout
 
-    async def overview(self, customer_id: str, authorization: str | None) -> CustomerOverview:
+    async def overview(
+        self, customer_id: str, restriction: Restriction, authorization: str | None
+    ) -> CustomerOverview:
+        if not restriction.allows(customer_id):
+            raise NotFound("customer", customer_id)
         calls = CustomerCalls(self.clients, authorization)
         parts: dict[Part, Awaitable[Any]] = {
             "profile": calls.profile(customer_id),

@@ -63,10 +63,11 @@ def create_orders(
 ) -> OrdersProcess:
     """The orders API with its engine and background runner.
 
-    ``caller`` turns the Authorization header into the caller key that scopes
-    Idempotency-Keys (default: the token's client_id/sub claim, see
-    :mod:`process_apis.identity`); ``background_authorization`` gives the credentials a
-    resumed flow calls the system APIs with (the original caller's token is never stored).
+    ``caller`` turns the Authorization header into the caller: the key that scopes its
+    Idempotency-Keys and whose orders it may see (default: read from the token's claims
+    unverified, see :mod:`process_apis.identity`); ``background_authorization`` gives the
+    credentials a resumed flow calls the system APIs with (the original caller's token is
+    never stored).
     """
     config = config or OrdersConfig()
     flow = OrderFlow(clients, config)
@@ -90,7 +91,6 @@ def create_orders(
         runner=runner,
         clients=clients,
         keys=keys,
-        caller=caller or claims_caller,
     )
     api = FastAPI(
         title="Orders process API",
@@ -102,6 +102,7 @@ def create_orders(
         redoc_url=None,
     )
     api.state.orders = service
+    api.state.callers = caller or claims_caller
     api.state.runner = runner
     install_problem_handlers(api)
     api.include_router(router)

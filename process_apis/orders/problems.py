@@ -114,3 +114,23 @@ class OrderInProgress(Problem):
             order_id=order_id,
             order_status=status,
         )
+
+
+class NotYourCustomer(Problem):
+    """A caller restricted to one customer asked to order for another. The same answer for
+    every other id, known or not, so it tells nothing about which customers exist."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            403,
+            "Forbidden",
+            "customer_id: this token may place orders for its own customer only.",
+            kind="not-your-customer",
+            errors=[
+                {
+                    "field": "customer_id",
+                    "in": "body",
+                    "message": "must be the customer this token belongs to",
+                }
+            ],
+        )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from process_apis.flows import FlowTrace
+from process_apis.identity import CallerRestriction, CurrentCaller
 from process_apis.orders.schemas import (
     CUSTOMER_ID_PATTERN,
     ORDER_REQUEST_EXAMPLE,
@@ -130,7 +131,9 @@ def _wants_async(prefer: str | None) -> bool:
     "Synchronous by default (201 with the order and its invoice); with "
     "`Prefer: respond-async`, 202 at once with `Location` to follow. An unknown or inactive "
     "customer is 422 naming `customer_id`; too little stock is 409 naming the SKU and what "
-    "is available.",
+    "is available.\n\n"
+    "A token of a person linked to a customer (a shopper) may order for that customer only: "
+    "any other `customer_id` is 403 naming it, and nothing is placed.",
     status_code=201,
     response_model=Order,
     responses={
@@ -138,12 +141,12 @@ def _wants_async(prefer: str | None) -> bool:
         202: _example(
             "Accepted; follow Location", {**_order_example("processing"), "flow_status": "running"}
         ),
-        **problem_responses(400, 409, 422, *UPSTREAM_FAILURES),
+        **problem_responses(400, 403, 409, 422, *UPSTREAM_FAILURES),
     },
 )
 async def place_order(
-    request: Request,
     service: Service,
+    caller: CurrentCaller,
     base_path: BasePath,
     order: Annotated[
         OrderRequest,
@@ -161,6 +164,7 @@ async def place_order(
     answer = await service.place(
         order,
         idempotency_key=idempotency_key,
+        caller=caller,
         authorization=authorization,
         respond_async=respond_async,
         base_path=base_path,
@@ -176,12 +180,14 @@ async def place_order(
     summary="List orders",
     description="Orders placed through this process, newest first, optionally of one "
     "customer, or the one you placed with an Idempotency-Key. Follow `next_cursor` for older "
-    "ones; orders placed meanwhile never shift a page.",
+    "ones; orders placed meanwhile never shift a page. A shopper's token lists that "
+    "customer's orders only.",
     response_model=Page[Order],
     responses=problem_responses(422),
 )
 async def list_orders(
     service: Service,
+    caller: CurrentCaller,
     base_path: BasePath,
     customer_id: Annotated[
         str | None,
@@ -200,12 +206,11 @@ async def list_orders(
     cursor: Annotated[
         str | None, Query(max_length=512, description="`next_cursor` of the previous page")
     ] = None,
-    authorization: Authorization = None,
 ) -> Page[Order]:
     return await service.list_orders(
         customer_id=customer_id,
+        caller=caller,
         idempotency_key=idempotency_key,
-        authorization=authorization,
         limit=limit,
         cursor=cursor,
         base_path=base_path,
@@ -217,12 +222,14 @@ async def list_orders(
     summary="Get an order",
     description="The order with its status, lines, ERP order and invoice as far as its flow "
     "got. `status`: processing, confirmed, paid, rolling_back, rejected, cancelling, "
-    "cancelled.",
+    "cancelled. Another customer's order is 404 to a shopper's token, as an unknown one is.",
     response_model=Order,
     responses={200: _example("The order", _order_example()), **problem_responses(404, 422)},
 )
-async def get_order(order_id: OrderId, service: Service, base_path: BasePath) -> Order:
-    return await service.order(order_id, base_path)
+async def get_order(
+    order_id: OrderId, service: Service, restriction: CallerRestriction, base_path: BasePath
+) -> Order:
+    return await service.order(order_id, base_path, restriction)
 
 
 @router.get(
@@ -233,8 +240,10 @@ async def get_order(order_id: OrderId, service: Service, base_path: BasePath) ->
     response_model=FlowTrace,
     responses=problem_responses(404, 422),
 )
-async def trace_order(order_id: OrderId, service: Service) -> FlowTrace:
-    return await service.trace(order_id)
+async def trace_order(
+    order_id: OrderId, service: Service, restriction: CallerRestriction
+) -> FlowTrace:
+    return await service.trace(order_id, restriction)
 
 
 @router.post(
@@ -259,6 +268,7 @@ async def trace_order(order_id: OrderId, service: Service) -> FlowTrace:
 async def pay_order(
     order_id: OrderId,
     service: Service,
+    restriction: CallerRestriction,
     base_path: BasePath,
     payment: Annotated[
         PaymentRequest | None,
@@ -278,6 +288,7 @@ async def pay_order(
     return await service.pay(
         order_id,
         payment or PaymentRequest(),
+        restriction=restriction,
         authorization=authorization,
         idempotency_key=idempotency_key,
         base_path=base_path,
@@ -301,9 +312,15 @@ async def pay_order(
     },
 )
 async def cancel_order(
-    order_id: OrderId, service: Service, base_path: BasePath, authorization: Authorization = None
+    order_id: OrderId,
+    service: Service,
+    restriction: CallerRestriction,
+    base_path: BasePath,
+    authorization: Authorization = None,
 ) -> JSONResponse:
-    status, order = await service.cancel(order_id, authorization=authorization, base_path=base_path)
+    status, order = await service.cancel(
+        order_id, restriction=restriction, authorization=authorization, base_path=base_path
+    )
     return JSONResponse(order.model_dump(mode="json"), status_code=status)
 
 
@@ -320,7 +337,13 @@ async def cancel_order(
     },
 )
 async def retry_order(
-    order_id: OrderId, service: Service, base_path: BasePath, authorization: Authorization = None
+    order_id: OrderId,
+    service: Service,
+    restriction: CallerRestriction,
+    base_path: BasePath,
+    authorization: Authorization = None,
 ) -> JSONResponse:
-    status, order = await service.retry(order_id, authorization=authorization, base_path=base_path)
+    status, order = await service.retry(
+        order_id, restriction=restriction, authorization=authorization, base_path=base_path
+    )
     return JSONResponse(order.model_dump(mode="json"), status_code=status)

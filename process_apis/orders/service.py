@@ -4,6 +4,10 @@ Synchronous by default: the request drives the flow itself and answers 201 with 
 and its invoice (or the problem that stopped it, after what was done is undone). With
 ``Prefer: respond-async`` the flow runs in the background runner and the answer is 202 with
 ``Location``. Either way the flow is durable: if this process dies, another picks it up.
+
+Every method that reads or acts on orders takes the caller's :class:`Restriction`: a caller
+restricted to one customer finds another customer's order exactly as it finds an unknown
+one (404), lists only its own customer's orders and places orders for that customer only.
 """
 
 from __future__ import annotations
@@ -19,17 +23,23 @@ from sqlalchemy.exc import IntegrityError
 
 from process_apis.clients import DownstreamError, SystemClients
 from process_apis.flows import FlowEngine, FlowRunner, FlowSnapshot, FlowTrace, build_trace
-from process_apis.identity import CallerResolver
+from process_apis.identity import Caller
 from process_apis.orders.client import OrderCalls
 from process_apis.orders.flow import ORDER_TO_INVOICE
 from process_apis.orders.idempotency import IdempotencyKeys, fingerprint, parse_key
 from process_apis.orders.models import IdempotencyKeyRecord, OrderRecord
-from process_apis.orders.problems import IdempotencyKeyReused, OrderInProgress, from_dict
+from process_apis.orders.problems import (
+    IdempotencyKeyReused,
+    NotYourCustomer,
+    OrderInProgress,
+    from_dict,
+)
 from process_apis.orders.schemas import Order, OrderRequest, PaymentRequest
 from process_apis.orders.views import build_order
 from strata.cursors import decode_cursor, encode_cursor, invalid_cursor
 from strata.db import Database, utcnow
 from strata.errors import NotFound, Problem
+from strata.ownership import Restriction
 from system_apis.canonical import Money, Page
 
 SETTLED = ("succeeded", "failed", "compensated", "cancelled")
@@ -60,14 +70,12 @@ class OrdersService:
         runner: FlowRunner,
         clients: SystemClients,
         keys: IdempotencyKeys,
-        caller: CallerResolver,
     ) -> None:
         self.database = database
         self.engine = engine
         self.runner = runner
         self.clients = clients
         self.keys = keys
-        self.caller = caller
 
     # -- placing ---------------------------------------------------------------------------
 
@@ -76,12 +84,15 @@ class OrdersService:
         order: OrderRequest,
         *,
         idempotency_key: str | None,
+        caller: Caller,
         authorization: str | None,
         respond_async: bool,
         base_path: str,
     ) -> Answer:
         key = parse_key(idempotency_key)
-        client = await self.caller(authorization)
+        if not caller.restriction.allows(order.customer_id):
+            raise NotYourCustomer()
+        client = caller.key
         request_hash = fingerprint(order.model_dump(mode="json"))
         for _ in range(3):
             try:
@@ -96,7 +107,7 @@ class OrdersService:
             raise Problem(503, "Try again", "The Idempotency-Key kept changing hands.")
         if respond_async:
             self.runner.submit(order_id, token, authorization)
-            view = await self.order(order_id, base_path)
+            view = await self._view(order_id, base_path)
             answer = Answer(202, view.model_dump(mode="json"), _location(view))
         else:
             snapshot = await self.engine.drive(order_id, token, authorization)
@@ -187,10 +198,11 @@ class OrdersService:
 
     # -- reading ---------------------------------------------------------------------------
 
-    async def _record(self, order_id: str) -> OrderRecord:
+    async def _record(self, order_id: str, restriction: Restriction | None = None) -> OrderRecord:
+        """The order's record; with ``restriction``, another customer's is not found."""
         async with self.database.session() as session:
             record = await session.get(OrderRecord, order_id)
-        if record is None:
+        if record is None or (restriction and not restriction.allows(record.customer_id)):
             raise NotFound("order", order_id)
         return record
 
@@ -200,29 +212,36 @@ class OrdersService:
             raise NotFound("order", order_id)
         return snapshot
 
-    async def order(self, order_id: str, base_path: str) -> Order:
-        record = await self._record(order_id)
+    async def order(self, order_id: str, base_path: str, restriction: Restriction) -> Order:
+        return await self._view(order_id, base_path, restriction)
+
+    async def _view(
+        self, order_id: str, base_path: str, restriction: Restriction | None = None
+    ) -> Order:
+        record = await self._record(order_id, restriction)
         return build_order(record, await self._snapshot(order_id), base_path)
 
     async def list_orders(
         self,
         *,
         customer_id: str | None,
+        caller: Caller,
         idempotency_key: str | None = None,
-        authorization: str | None = None,
         limit: int,
         cursor: str | None,
         base_path: str,
     ) -> Page[Order]:
         """Newest first, paged by (created_at, id), so orders placed meanwhile never shift a
-        page. With ``idempotency_key``, only the order the caller placed with that key."""
+        page. With ``idempotency_key``, only the order the caller placed with that key; a
+        restricted caller's list holds its own customer's orders only."""
         query = select(OrderRecord).order_by(OrderRecord.created_at.desc(), OrderRecord.id.desc())
         if customer_id is not None:
             query = query.where(OrderRecord.customer_id == customer_id)
+        if caller.restriction.customer_id is not None:
+            query = query.where(OrderRecord.customer_id == caller.restriction.customer_id)
         if idempotency_key is not None:
-            caller = await self.caller(authorization)
             # A key that could never have been accepted simply matches nothing.
-            record = await self.keys.find(caller, idempotency_key.strip().strip('"'))
+            record = await self.keys.find(caller.key, idempotency_key.strip().strip('"'))
             if record is None:
                 return Page[Order](items=[])
             query = query.where(OrderRecord.id == record.order_id)
@@ -248,7 +267,8 @@ class OrdersService:
             next_cursor = encode_cursor(ORDER_CURSOR, last.created_at.isoformat(), last.id)
         return Page[Order](items=items, next_cursor=next_cursor)
 
-    async def trace(self, order_id: str) -> FlowTrace:
+    async def trace(self, order_id: str, restriction: Restriction) -> FlowTrace:
+        await self._record(order_id, restriction)
         snapshot = await self._snapshot(order_id)
         events = await self.engine.store.events(order_id)
         return build_trace(snapshot, events, self.engine.definitions.get(snapshot.flow.kind))
@@ -260,11 +280,12 @@ class OrdersService:
         order_id: str,
         payment: PaymentRequest,
         *,
+        restriction: Restriction,
         authorization: str | None,
         idempotency_key: str | None,
         base_path: str,
     ) -> Order:
-        view = await self.order(order_id, base_path)
+        view = await self._view(order_id, base_path, restriction)
         if view.status not in ("confirmed", "paid") or view.invoice is None:
             raise Problem(
                 409,
@@ -286,7 +307,7 @@ class OrdersService:
         except DownstreamError as error:
             raise error.as_problem() from None
         await self._record_payment(order_id, invoice.total, invoice.amount_due, invoice.status)
-        return await self.order(order_id, base_path)
+        return await self._view(order_id, base_path)
 
     async def _record_payment(self, order_id: str, total: Money, due: Money, status: str) -> None:
         paid = total.amount - due.amount
@@ -305,9 +326,14 @@ class OrdersService:
             await session.execute(statement)
 
     async def cancel(
-        self, order_id: str, *, authorization: str | None, base_path: str
+        self,
+        order_id: str,
+        *,
+        restriction: Restriction,
+        authorization: str | None,
+        base_path: str,
     ) -> tuple[int, Order]:
-        view = await self.order(order_id, base_path)
+        view = await self._view(order_id, base_path, restriction)
         if view.status == "cancelled":
             return 200, view
         if view.status in ("rejected", "rolling_back"):
@@ -328,12 +354,18 @@ class OrdersService:
             )
         await self.engine.store.request_cancel(order_id)
         await self.engine.run(order_id, authorization)
-        view = await self.order(order_id, base_path)
+        view = await self._view(order_id, base_path)
         return (200 if view.status == "cancelled" else 202), view
 
     async def retry(
-        self, order_id: str, *, authorization: str | None, base_path: str
+        self,
+        order_id: str,
+        *,
+        restriction: Restriction,
+        authorization: str | None,
+        base_path: str,
     ) -> tuple[int, Order]:
+        await self._record(order_id, restriction)
         snapshot = await self._snapshot(order_id)
         if not await self.engine.store.request_retry(order_id):
             raise Problem(
@@ -345,7 +377,7 @@ class OrdersService:
                 flow_status=snapshot.flow.status,
             )
         driven = await self.engine.run(order_id, authorization)
-        view = await self.order(order_id, base_path)
+        view = await self._view(order_id, base_path)
         return (202 if driven is None else 200), view
 
 
