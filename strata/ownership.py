@@ -93,12 +93,3 @@ def unverified_claims(token: str) -> dict[str, Any] | None:
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
     return claims if isinstance(claims, dict) else None
-
-
-def unverified_restriction(authorization: str | None) -> Restriction:
-    """The restriction of a bearer JWT read without checking it (see the module's note)."""
-    token = bearer_token(authorization)
-    claims = unverified_claims(token) if token else None
-    if claims is None:
-        return UNRESTRICTED
-    return restriction_of(claims.get("sub"), claims.get("client_id"), claims.get("customer_id"))
