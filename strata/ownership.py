@@ -5,9 +5,9 @@ a ``customer_id`` claim (a shopper) sees that customer's records only, whatever 
 a scope says which API may be called, never whose data it returns. A person's token without
 a customer link (the back office) and a client's own token are not restricted by this rule.
 
-The layers learn the claims from a :class:`TokenCheck` (the gateway's verifier in one
-process, a JWKS-backed one in split mode). Without one they may read the claims unverified,
-which is only sound behind a gateway that checked the signature.
+The layers learn the claims from a :class:`TokenCheck` (in ``strata serve``, the gateway's
+own verifier). Without one they may read the claims unverified, which is only sound behind
+a gateway that checked the signature.
 """
 
 from __future__ import annotations
