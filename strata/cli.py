@@ -25,6 +25,7 @@ from strata.credentials import (
 from strata.errors import ConfigurationError
 from strata.logs import configure_logging
 from strata.settings import Settings, load_settings
+from strata.user_commands import users_cli
 from strata.user_login import DEFAULT_USER_SCOPE, login_user, signed_in_user
 
 cli = typer.Typer(help="Strata: an API-led connectivity gateway.", no_args_is_help=True)
@@ -36,6 +37,7 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(openapi_cli, name="openapi")
 cli.add_typer(clients_cli, name="clients")
 cli.add_typer(apis_cli, name="apis")
+cli.add_typer(users_cli, name="users")
 
 
 def _settings(**overrides: object) -> Settings:

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.oauth.admin import build_admin_router
+from gateway.oauth.admin_users import build_users_admin_router
 from gateway.oauth.authorize import Authorizer
 from gateway.oauth.clients import create_client
 from gateway.oauth.clock import Clock, as_datetime, system_clock
@@ -49,9 +50,9 @@ class OAuthServer:
     """The gateway's authorization server and its token verifier, built by :func:`build_oauth`.
 
     ``router`` holds the OAuth2 and well-known endpoints, ``admin_router`` the client admin
-    API; ``verifier`` checks access tokens on every request. ``start()`` (once the database
-    is migrated) makes or rotates the signing key and starts the revocation poll; ``stop()``
-    ends the background work.
+    API, ``users_admin_router`` the people admin API; ``verifier`` checks access tokens on
+    every request. ``start()`` (once the database is migrated) makes or rotates the signing
+    key and starts the revocation poll; ``stop()`` ends the background work.
     """
 
     def __init__(
@@ -108,11 +109,14 @@ class OAuthServer:
             self.vocabulary,
             self.tokens,
         )
+        self.users_admin_router: APIRouter = build_users_admin_router(
+            database, self.verifier, self.passwords, self.tokens
+        )
         self._purge_task: asyncio.Task[None] | None = None
 
     @property
     def routers(self) -> Sequence[APIRouter]:
-        return (self.router, self.admin_router)
+        return (self.router, self.admin_router, self.users_admin_router)
 
     async def start(self, *, background: bool = True) -> None:
         await self.keys.ensure_signing_key()
