@@ -130,13 +130,17 @@ class GatewayDataPath:
         client = scope.get("client")
         client_ip: str = client[0] if client else "unknown"
 
+        # Fail closed: only a public route lets anonymous callers in, and on any other a
+        # method without a scope of its own is granted by no token at all.
+        required = None if runtime.public else runtime.route.scope_for(method)
+        if required is None and not runtime.public:
+            return await _not_granted(send, method, scope["path"])
         identity: Identity | None = None
-        if not runtime.public or _has_authorization(headers):
+        if required is not None or _has_authorization(headers):
             try:
                 identity = await self._authenticate(headers)
             except Problem as refusal:
                 return await send_refusal(send, refusal, scope["path"])
-            required = runtime.route.scope_for(method)
             if required is not None and required not in identity.scopes:
                 return await _insufficient_scope(send, required, scope["path"])
 
@@ -283,6 +287,18 @@ async def _insufficient_scope(send: Send, required: str, path: str) -> int:
             )
         ],
         required_scope=required,
+    )
+
+
+async def _not_granted(send: Send, method: str, path: str) -> int:
+    return await send_problem(
+        send,
+        403,
+        "Not granted",
+        f"No scope grants {method} on this API: it is registered without a scope for it.",
+        kind="not-granted",
+        instance=path,
+        method=method,
     )
 
 

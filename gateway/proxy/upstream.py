@@ -173,6 +173,6 @@ class RouteRuntime:
             metrics=metrics.for_route(route),
             prefix=prefix,
             prefix_bytes=prefix.encode(),
-            public=route.read_scope is None and route.write_scope is None,
+            public=route.public,
             timeout=route.timeout_seconds,
         )

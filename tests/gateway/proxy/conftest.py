@@ -232,7 +232,9 @@ def _route(
     retries: int = 1,
     read_scope: str | None = "crm:read",
     write_scope: str | None = "crm:write",
+    public: bool = False,
 ) -> ApiRoute:
+    # A public route takes no scopes, as the registry insists.
     return ApiRoute(
         name=name,
         layer=layer,
@@ -240,14 +242,15 @@ def _route(
         targets=tuple(targets),
         timeout_seconds=timeout,
         retries=retries,
-        read_scope=read_scope,
-        write_scope=write_scope,
+        read_scope=None if public else read_scope,
+        write_scope=None if public else write_scope,
+        public=public,
     )
 
 
 @pytest.fixture
 def make_route() -> Callable[..., ApiRoute]:
-    """``make_route(name="crm", targets=[...], timeout=, retries=, read_scope=, ...)``"""
+    """``make_route(name="crm", targets=[...], timeout=, retries=, read_scope=, public=, ...)``"""
     return _route
 
 

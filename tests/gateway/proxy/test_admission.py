@@ -108,7 +108,7 @@ async def test_a_public_route_lets_anonymous_callers_in_limited_by_ip(
 ):
     (a,) = await upstreams("a")
     limiter = RecordingLimiter()
-    gw = gateway([make_route(targets=[a.url], read_scope=None, write_scope=None)], limit=limiter)
+    gw = gateway([make_route(targets=[a.url], public=True)], limit=limiter)
 
     anonymous = await gw.client.get("/system/crm/v1/open")
     identified = await gw.client.get("/system/crm/v1/open", headers=tokens.read)
@@ -119,16 +119,56 @@ async def test_a_public_route_lets_anonymous_callers_in_limited_by_ip(
     assert limiter.calls == [("127.0.0.1", "crm", "GET"), (tokens.reader, "crm", "GET")]
 
 
-async def test_a_route_with_only_a_read_scope_needs_a_token_for_writes(
-    upstreams, gateway, make_route, tokens
-):
+async def test_a_read_only_route_refuses_every_write(upstreams, gateway, make_route, tokens):
     (a,) = await upstreams("a")
     gw = gateway([make_route(targets=[a.url], write_scope=None)])
 
     anonymous = await gw.client.post("/system/crm/v1/x", json={})
     reader = await gw.client.post("/system/crm/v1/x", json={}, headers=tokens.read)
+    writer = await gw.client.delete("/system/crm/v1/x", headers=tokens.write)
+    read = await gw.client.get("/system/crm/v1/x", headers=tokens.read)
 
-    assert (anonymous.status_code, reader.status_code) == (401, 200)
+    for refused in (anonymous, reader, writer):
+        assert refused.status_code == 403, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["type"].endswith("/not-granted")
+        assert "No scope grants" in refused.json()["detail"]
+    assert [method for method, _ in a.hits] == ["GET"] and read.status_code == 200
+
+
+async def test_a_route_that_is_not_public_and_has_no_scopes_refuses_everyone(
+    upstreams, gateway, make_route, tokens
+):
+    (a,) = await upstreams("a")
+    gw = gateway([make_route(targets=[a.url], read_scope=None, write_scope=None)])
+
+    answers = [
+        await gw.client.get("/system/crm/v1/customers"),
+        await gw.client.get("/system/crm/v1/customers", headers=tokens.write),
+        await gw.client.post("/system/crm/v1/customers", json={}, headers=tokens.write),
+    ]
+
+    assert [answer.status_code for answer in answers] == [403, 403, 403]
+    assert a.hits == []
+
+
+async def test_only_a_public_route_lets_anonymous_callers_in(
+    upstreams, gateway, make_route, tokens
+):
+    (a,) = await upstreams("a")
+    gw = gateway(
+        [
+            make_route("open", targets=[a.url], public=True),
+            make_route("crm", targets=[a.url]),
+        ]
+    )
+
+    open_read = await gw.client.get("/system/open/v1/x")
+    open_write = await gw.client.post("/system/open/v1/x", json={})
+    closed = await gw.client.get("/system/crm/v1/x")
+
+    assert (open_read.status_code, open_write.status_code) == (200, 200)
+    assert closed.status_code == 401
 
 
 async def test_a_refused_request_gets_429_with_the_limiters_headers(
@@ -226,7 +266,7 @@ async def test_a_body_within_the_limit_is_forwarded_whole(upstreams, gateway, ma
 
 async def test_dot_segments_in_the_path_are_refused(upstreams, gateway, make_route, raw_request):
     (a,) = await upstreams("a")
-    gw = gateway([make_route(targets=[a.url + "/api/crm"], read_scope=None, write_scope=None)])
+    gw = gateway([make_route(targets=[a.url + "/api/crm"], public=True)])
 
     for path in (
         "/system/crm/v1/../../admin",

@@ -49,7 +49,7 @@ async def test_hop_by_hop_request_headers_are_dropped_and_forwarding_ones_set(
 
 async def test_the_proxy_adds_no_headers_of_its_own(upstreams, gateway, make_route, raw_request):
     (a,) = await upstreams("a")
-    gw = gateway([make_route(targets=[a.url], read_scope=None, write_scope=None)])
+    gw = gateway([make_route(targets=[a.url], public=True)])
 
     answer = await raw_request(gw.data_path, "GET", "/system/crm/v1/x", headers=[])
 

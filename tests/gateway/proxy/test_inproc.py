@@ -137,7 +137,7 @@ async def test_in_process_answers_stream(gateway, make_route, raw_request):
         await StreamingResponse(body())(scope, receive, send)
 
     gw = gateway(
-        [make_route(targets=[CRM], read_scope=None, write_scope=None)],
+        [make_route(targets=[CRM], public=True)],
         inproc_apps={CRM: streaming},
     )
     seen_before_release: list[bytes] = []

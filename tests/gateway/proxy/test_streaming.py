@@ -32,7 +32,7 @@ async def test_the_first_chunk_reaches_the_client_before_the_upstream_finished(
     upstreams, gateway, make_route, raw_request
 ):
     (a,) = await upstreams("a")
-    gw = gateway([make_route(targets=[a.url], read_scope=None, write_scope=None)])
+    gw = gateway([make_route(targets=[a.url], public=True)])
     finished_at_first_chunk: list[bool] = []
 
     async def on_chunk(chunk: bytes) -> None:
@@ -61,7 +61,7 @@ async def test_a_client_that_leaves_mid_stream_stops_the_upstream_transfer(
     upstreams, gateway, make_route, raw_request
 ):
     (a,) = await upstreams("a")
-    gw = gateway([make_route(targets=[a.url], read_scope=None, write_scope=None)])
+    gw = gateway([make_route(targets=[a.url], public=True)])
     gone = asyncio.Event()
 
     async def on_chunk(chunk: bytes) -> None:

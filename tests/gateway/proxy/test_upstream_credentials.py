@@ -110,7 +110,7 @@ async def test_an_anonymous_caller_of_a_public_route_is_no_identity(upstreams, g
     (a,) = await upstreams("a")
     credentials = RecordingCredentials()
     gw = gateway(
-        [make_route(targets=[a.url], read_scope=None, write_scope=None)],
+        [make_route(targets=[a.url], public=True)],
         upstream_credentials=credentials,
     )
 
