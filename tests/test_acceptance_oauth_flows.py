@@ -99,9 +99,9 @@ async def test_a_user_signs_in_with_pkce_and_the_token_carries_their_customer(
     assembled: InProcess,
 ) -> None:
     dana_customer = build_world().customers[0].crm_id
-    introspector = await assembled.confidential("crm:read")
+    introspector = await assembled.confidential("tokens:introspect")  # a resource server
     verifier = generate_token(48)
-    async with assembled.web_app("me:read inventory:read") as web, assembled.http() as http:
+    async with assembled.web_app("me:read me:write") as web, assembled.http() as http:
         url, state = web.create_authorization_url(AUTHORIZE_URL, code_verifier=verifier)
         location = await assembled.sign_in(url, *DANA)
         returned = dict(parse_qsl(urlsplit(location).query))
@@ -121,7 +121,7 @@ async def test_a_user_signs_in_with_pkce_and_the_token_carries_their_customer(
             TOKEN_URL, authorization_response=location, code_verifier=verifier
         )
 
-        assert set(token["scope"].split()) == {"me:read", "inventory:read"}
+        assert set(token["scope"].split()) == {"me:read", "me:write"}
         claims = await assembled.strata.gateway.oauth.verifier.verify(
             f"Bearer {token['access_token']}"
         )
@@ -130,19 +130,22 @@ async def test_a_user_signs_in_with_pkce_and_the_token_carries_their_customer(
         assert seen["active"] is True
         assert seen["username"] == "dana" and seen["customer_id"] == dana_customer
         bearer = {"Authorization": f"Bearer {token['access_token']}"}
-        products = await http.get("/system/inventory/v1/products?limit=1", headers=bearer)
-        assert products.status_code == 200, products.text
-        crm = await http.get("/system/crm/v1/customers", headers=bearer)
-        assert_problem(crm, 403, "insufficient-scope")
+        orders = await http.get("/experience/mobile/v1/me/orders?limit=1", headers=bearer)
+        assert orders.status_code == 200, orders.text
+        # A customer's token opens no back-office API: neither its audience nor its scopes.
+        for back_office in ("/system/inventory/v1/products", "/system/crm/v1/customers"):
+            refused = await http.get(back_office, headers=bearer)
+            assert refused.status_code in (401, 403), refused.text
+            assert refused.headers["content-type"] == "application/problem+json"
 
 
 async def test_a_users_refresh_token_rotates_and_revoking_it_ends_the_grant(
     assembled: InProcess,
 ) -> None:
     dana_customer = build_world().customers[0].crm_id
-    introspector = await assembled.confidential("crm:read")
+    introspector = await assembled.confidential("tokens:introspect")  # a resource server
     verifier = generate_token(48)
-    async with assembled.web_app("me:read inventory:read") as web, assembled.http() as http:
+    async with assembled.web_app("me:read") as web, assembled.http() as http:
         url, _ = web.create_authorization_url(AUTHORIZE_URL, code_verifier=verifier)
         location = await assembled.sign_in(url, *DANA)
         token = await web.fetch_token(
@@ -166,7 +169,7 @@ async def test_a_users_refresh_token_rotates_and_revoking_it_ends_the_grant(
         )
         assert revoked.status_code == 200
         refused = await http.get(
-            "/system/inventory/v1/products",
+            "/experience/mobile/v1/me/orders",
             headers={"Authorization": f"Bearer {renewed['access_token']}"},
         )
         assert refused.status_code == 401

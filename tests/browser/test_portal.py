@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from browser.support import Tab
 from tests.support_server import Server
 
-USERNAME, PASSWORD = "dana", "dana-demo-password"
+USERNAME, PASSWORD = "devi", "devi-demo-password"  # the demo developer
 SCOPE = "availability:read"
 AVAILABILITY = "/process/availability/v1/availability/FUR-001-GRA"
 LAYERS = ("system", "process", "experience")
