@@ -18,20 +18,32 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from gateway.catalog.oauth_redirect import PAGE as REDIRECT_PAGE
+from gateway.catalog.oauth_redirect import SCRIPT as REDIRECT_SCRIPT
+from gateway.catalog.oauth_redirect import RedirectPage
 from strata.errors import NotFound, problem_responses
 
 ASSETS_PATH = "/apis/_assets"
 INIT_SCRIPT = "strata-docs.js"
+STYLESHEET = "strata-docs.css"
 # Only what a page uses: the package also ships Swagger Editor, which nobody should load here.
 _SWAGGER_FILES = {
     "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
     "swagger-ui.css": "text/css; charset=utf-8",
-    "oauth2-redirect.html": "text/html; charset=utf-8",
     "favicon-32x32.png": "image/png",
     "favicon-16x16.png": "image/png",
 }
 _CACHE = "public, max-age=86400"
+# The pages hold tokens: only their own files run, they talk only to this origin, and no
+# other site may frame them (clickjacking). Swagger UI sets its inline styles through the
+# DOM, which style-src does not govern.
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 _PAGE_HEADERS = {
+    "Content-Security-Policy": DOCS_CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
     "Cache-Control": "no-cache",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -56,6 +68,10 @@ _INIT_JS = """\
     window.ui = ui;
   });
 })();
+"""
+# What the page adds to Swagger UI's look, in a file: the policy allows no inline style.
+_STYLE_CSS = """\
+#strata-access { margin: 0; padding: 8px 20px; font-family: sans-serif; background: #f0f4f8; }
 """
 
 
@@ -105,6 +121,7 @@ def swagger_ui_html(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
 <link rel="stylesheet" href="{assets}/swagger-ui.css">
+<link rel="stylesheet" href="{assets}/{STYLESHEET}">
 <link rel="icon" type="image/png" href="{assets}/favicon-32x32.png" sizes="32x32">
 </head>
 <body>
@@ -138,6 +155,24 @@ def create_assets_router(assets_path: str = ASSETS_PATH) -> APIRouter:
     if missing:
         raise RuntimeError(f"swagger-ui-py is missing {', '.join(missing)} in {static}")
     router = APIRouter(prefix=assets_path, tags=["docs"], include_in_schema=False)
+    # Relative: the script sits beside the page wherever the router is mounted.
+    redirect = RedirectPage.from_package(static, REDIRECT_SCRIPT)
+
+    @router.get(f"/{REDIRECT_PAGE}")
+    async def oauth2_redirect_page() -> HTMLResponse:
+        return HTMLResponse(redirect.html, headers=_PAGE_HEADERS)
+
+    @router.get(f"/{REDIRECT_SCRIPT}")
+    async def oauth2_redirect_script() -> Response:
+        return Response(
+            redirect.script, media_type="text/javascript; charset=utf-8", headers=_asset_headers()
+        )
+
+    @router.get(f"/{STYLESHEET}")
+    async def stylesheet() -> Response:
+        return Response(
+            _STYLE_CSS, media_type="text/css; charset=utf-8", headers={"Cache-Control": _CACHE}
+        )
 
     @router.get(f"/{INIT_SCRIPT}", responses=problem_responses(404))
     async def init_script() -> Response:

@@ -218,7 +218,9 @@ async def test_docs_page_configures_oauth_with_pkce(client: httpx.AsyncClient):
     script = (await client.get("/apis/_assets/strata-docs.js")).text
     assert "initOAuth(config.oauth)" in script and "oauth2RedirectUrl" in script
     redirect = await client.get("/apis/_assets/oauth2-redirect.html")
-    assert redirect.status_code == 200 and "swaggerUIRedirectOauth2" in redirect.text
+    assert redirect.status_code == 200 and 'src="oauth2-redirect.js"' in redirect.text
+    redirect_script = (await client.get("/apis/_assets/oauth2-redirect.js")).text
+    assert "swaggerUIRedirectOauth2" in redirect_script
 
 
 async def test_titles_cannot_break_out_of_the_page(client: httpx.AsyncClient):
