@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from ipaddress import ip_network
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI, Request
 
+from gateway.registry.addresses import AddressPolicy
+from gateway.registry.documents import DocumentLoader
 from gateway.registry.router import create_admin_router
 from gateway.registry.service import RegistryService
+from strata.db import Database
 from strata.errors import PROBLEM_JSON, Problem, install_problem_handlers
 from strata.middleware import RequestContextMiddleware
 from tests.conftest import asgi_client
@@ -172,3 +176,148 @@ async def test_deeply_nested_document_is_not_a_500(admin: httpx.AsyncClient, mak
         "/admin/apis", content=document, headers={"content-type": "application/json"}
     )
     assert_problem(response, 400)
+
+
+# --- access: public or scoped ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"read_scope": None, "write_scope": None}, "read_scope"),
+        ({"public": True}, "public"),
+        ({"public": True, "read_scope": None}, "public"),
+        ({"public": "yes"}, "public"),
+    ],
+)
+async def test_access_that_is_neither_public_nor_scoped_is_422(
+    admin: httpx.AsyncClient, make_document: Any, fields: dict[str, Any], field: str
+):
+    response = await admin.post("/admin/apis", json=body(make_document, **fields))
+    assert assert_problem(response, 422)["errors"][0]["field"] == field
+    assert (await admin.get("/admin/apis")).json()["items"] == []
+
+
+async def test_a_public_api_is_registered_and_shown_as_public(
+    admin: httpx.AsyncClient, make_document: Any
+):
+    open_api = body(make_document, read_scope=None, write_scope=None, public=True)
+    created = await admin.post("/admin/apis", json=open_api)
+    assert created.status_code == 201, created.text
+    assert created.json()["public"] is True
+    scoped = await admin.post("/admin/apis", json=body(make_document, name="scoped"))
+    assert scoped.json()["public"] is False
+
+    closing = await admin.patch("/admin/apis/orders", json={"public": False})
+    assert assert_problem(closing, 422)["errors"][0]["field"] == "read_scope"
+    closed = await admin.patch(
+        "/admin/apis/orders", json={"public": False, "read_scope": "orders:read"}
+    )
+    assert closed.status_code == 200 and closed.json()["public"] is False
+
+
+# --- targets and documents: inproc, refused addresses, the allowed networks -----------------
+
+
+async def test_an_inproc_target_is_422(admin: httpx.AsyncClient, make_document: Any):
+    exposed = body(make_document, name="crm-again", targets=["inproc://system/crm"])
+    problem = assert_problem(await admin.post("/admin/apis", json=exposed), 422)
+    assert problem["errors"][0]["field"] == "targets.0"
+    assert "built-in APIs only" in problem["detail"]
+
+    await admin.post("/admin/apis", json=body(make_document))
+    moved = await admin.patch("/admin/apis/orders", json={"targets": ["inproc://process/orders"]})
+    assert assert_problem(moved, 422)["errors"][0]["field"] == "targets.0"
+
+
+REFUSED_HOSTS = [
+    "169.254.169.254",
+    "2852039166",
+    "0xA9FEA9FE",
+    "0251.0376.0251.0376",
+    "169.254.43518",
+    "[::ffff:169.254.169.254]",
+    "[::ffff:a9fe:a9fe]",
+    "[fe80::1]",
+    "metadata",
+    "metadata.google.internal",
+    "0.0.0.0",
+    "[::]",
+    "224.0.0.251",
+    "[ff02::1]",
+    "255.255.255.255",
+    "points-at-metadata.example",  # a name whose address is refused
+]
+
+
+@pytest.mark.parametrize("host", REFUSED_HOSTS)
+async def test_a_refused_target_is_422_naming_it(
+    admin: httpx.AsyncClient, make_document: Any, resolver: Any, host: str
+):
+    resolver.answers["points-at-metadata.example"] = ["10.0.0.8", "169.254.169.254"]
+    targets = ["http://orders.internal:8080", f"http://{host}/latest"]
+    problem = assert_problem(
+        await admin.post("/admin/apis", json=body(make_document, targets=targets)), 422
+    )
+    assert problem["errors"][0]["field"] == "targets.1"
+    assert "never calls it" in problem["detail"]
+    assert (await admin.get("/admin/apis")).json()["items"] == []
+
+
+@pytest.mark.parametrize("host", REFUSED_HOSTS)
+async def test_a_refused_document_url_is_422_naming_it(
+    admin: httpx.AsyncClient, make_document: Any, resolver: Any, host: str
+):
+    resolver.answers["points-at-metadata.example"] = ["169.254.169.254"]
+    fields = {"openapi": None, "openapi_url": f"http://{host}/openapi.json"}
+    problem = assert_problem(
+        await admin.post("/admin/apis", json=body(make_document, **fields)), 422
+    )
+    assert problem["errors"][0]["field"] == "openapi_url"
+    assert "never calls it" in problem["detail"]
+
+
+async def test_a_name_that_does_not_resolve_is_refused(
+    admin: httpx.AsyncClient, make_document: Any
+):
+    targets = ["http://orders.nowhere.example"]
+    problem = assert_problem(
+        await admin.post("/admin/apis", json=body(make_document, targets=targets)), 422
+    )
+    assert problem["errors"][0]["field"] == "targets.0"
+    assert "does not resolve" in problem["detail"]
+
+
+async def test_the_allowed_networks_narrow_the_targets(
+    database: Database, fetch_transport: httpx.AsyncBaseTransport, resolver: Any, make_document: Any
+):
+    policy = AddressPolicy.allowing([ip_network("10.0.0.0/8")], resolver)
+    service = RegistryService(database, DocumentLoader(fetch_transport), addresses=policy)
+    async with asgi_client(admin_app(service)) as client:
+        client.headers["Authorization"] = "Bearer admin"
+        loopback = body(make_document, targets=["http://127.0.0.1:9001"])
+        problem = assert_problem(await client.post("/admin/apis", json=loopback), 422)
+        assert problem["errors"][0]["field"] == "targets.0"
+        assert "outside the networks the registry allows" in problem["detail"]
+
+        inside = await client.post("/admin/apis", json=body(make_document))  # orders.internal
+        assert inside.status_code == 201, inside.text
+
+
+async def test_the_readme_example_registers_a_loopback_service(
+    database: Database, fetch_transport: httpx.AsyncBaseTransport, make_document: Any
+):
+    service = RegistryService(database, DocumentLoader(fetch_transport))  # the default policy
+    async with asgi_client(admin_app(service)) as client:
+        client.headers["Authorization"] = "Bearer admin"
+        shipping = body(
+            make_document,
+            name="shipping",
+            layer="system",
+            targets=["http://127.0.0.1:9001"],
+            read_scope="shipping:read",
+            write_scope="shipping:write",
+        )
+        created = await client.post("/admin/apis", json=shipping)
+    assert created.status_code == 201, created.text
+    assert created.json()["targets"] == ["http://127.0.0.1:9001"]
