@@ -57,7 +57,12 @@ async def user_token(strata: Strata, username: str) -> str:
         assert client is not None
         scopes = ["me:read", "me:write", "inventory:read", "availability:read"]
         issued = await oauth.tokens.issue(
-            session, signer=signer, client=client, scopes=scopes, user=user
+            session,
+            signer=signer,
+            client=client,
+            scopes=scopes,
+            audience=oauth.audiences.of_scopes(scopes),
+            user=user,
         )
     return issued.access_token
 

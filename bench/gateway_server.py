@@ -24,6 +24,9 @@ if sys.path and Path(sys.path[0] or ".").resolve() == HERE.parent:
     sys.path.pop(0)
 
 BODY = b'{"message":"hello from the upstream"}'
+BASE_URL = "http://127.0.0.1:8000"
+# The bench route's resource indicator: tokens are issued for it.
+AUDIENCE = BASE_URL + "/system/bench/v1"
 
 
 def serve(port: int, upstream: str, stand_ins: bool = False) -> None:
@@ -31,7 +34,7 @@ def serve(port: int, upstream: str, stand_ins: bool = False) -> None:
     import uvicorn
     from prometheus_client import CollectorRegistry
 
-    from gateway.proxy import GatewayDataPath, ProxyMetrics
+    from gateway.proxy import GatewayDataPath, ProxyMetrics, ProxySettings
     from gateway.routes import ApiRoute, RouteTable, RouteTableHolder
     from strata.middleware import RequestContextMiddleware
 
@@ -52,6 +55,7 @@ def serve(port: int, upstream: str, stand_ins: bool = False) -> None:
         authenticate=authenticate,
         limit=limit,
         metrics=ProxyMetrics(registry),
+        settings=ProxySettings(base_url=BASE_URL),
     )
     print(f"READY {token} {auth_label}; {limit_label}", flush=True)
     uvicorn.run(
@@ -89,7 +93,7 @@ def token_check() -> tuple[Any, str, str]:
 def stand_in_token_check(why: str = "asked for") -> tuple[Any, str, str]:
     from gateway.proxy import Caller, StaticTokens
 
-    identity = Caller("bench", "bench", frozenset({"bench:read"}), "bench")
+    identity = Caller("bench", "bench", frozenset({"bench:read"}), "bench", frozenset({AUDIENCE}))
     note = f"token: STAND-IN StaticTokens ({why})"
     return StaticTokens({"bench-token": identity}), "bench-token", note
 
@@ -116,7 +120,7 @@ def _oauth_token_check() -> tuple[Any, str, str]:
     claims: dict[str, Any] = {
         "iss": issuer,
         "sub": "bench",
-        "aud": "strata",
+        "aud": AUDIENCE,
         "exp": now + 3600,
         "iat": now,
         "jti": random.token_hex(8),
@@ -129,7 +133,7 @@ def _oauth_token_check() -> tuple[Any, str, str]:
     async def load_keys() -> list[dict[str, Any]]:
         return [key.as_dict(private=False)]
 
-    verifier = TokenVerifier(CachedKeySet(load_keys), issuer=issuer, audience="strata")
+    verifier = TokenVerifier(CachedKeySet(load_keys), issuer=issuer)
     # Wired exactly as the gateway wires it (gateway.app), so the numbers describe the product.
     return token_checker(verifier), token, "token: gateway.oauth TokenVerifier (RS256, cached)"
 

@@ -23,6 +23,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
 
 from gateway.oauth import OAuthServer, OAuthSettings, TokenVerifier, build_oauth  # noqa: E402
+from gateway.oauth.audiences import api_audience  # noqa: E402
 from strata.db import Database  # noqa: E402
 from strata.migrate import upgrade_database  # noqa: E402
 
@@ -38,27 +39,33 @@ async def issue_tokens(oauth: OAuthServer, count: int) -> list[str]:
                 signer=signer,
                 client=client,
                 scopes=("crm:read",),
+                audience=(crm_audience(oauth),),
             )
             tokens.append(issued.access_token)
     return tokens
+
+
+def crm_audience(oauth: OAuthServer) -> str:
+    return api_audience(oauth.settings.issuer, "/system/crm/v1")
 
 
 def verifier_for(oauth: OAuthServer, cache_size: int) -> TokenVerifier:
     return TokenVerifier(
         oauth.key_set,
         issuer=oauth.settings.issuer,
-        audience=oauth.settings.audience,
         algorithms=(oauth.settings.signing_alg,),
         cache_size=cache_size,
         revocations=oauth.revocations,
     )
 
 
-async def rate(verifier: TokenVerifier, headers: Sequence[str], rounds: int) -> float:
+async def rate(
+    verifier: TokenVerifier, headers: Sequence[str], rounds: int, audience: str
+) -> float:
     started = time.perf_counter()
     for _ in range(rounds):
         for header in headers:
-            await verifier.verify(header, ("crm:read",))
+            await verifier.verify(header, ("crm:read",), audience=audience)
     return rounds * len(headers) / (time.perf_counter() - started)
 
 
@@ -75,11 +82,12 @@ async def bench(alg: str, directory: Path, count: int, rounds: int) -> tuple[flo
     await oauth.start(background=False)
     try:
         headers = [f"Bearer {token}" for token in await issue_tokens(oauth, count)]
-        await verifier_for(oauth, 0).verify(headers[0])  # load the keys once
-        cold = await rate(verifier_for(oauth, 0), headers, 1)
+        audience = crm_audience(oauth)
+        await verifier_for(oauth, 0).verify(headers[0], audience=audience)  # load the keys once
+        cold = await rate(verifier_for(oauth, 0), headers, 1, audience)
         cached_verifier = verifier_for(oauth, count)
-        await rate(cached_verifier, headers, 1)  # fill the cache
-        cached = await rate(cached_verifier, headers, rounds)
+        await rate(cached_verifier, headers, 1, audience)  # fill the cache
+        cached = await rate(cached_verifier, headers, rounds, audience)
         return cold, cached, len(headers[0])
     finally:
         await oauth.stop()

@@ -98,8 +98,9 @@ class Gateway:
 
 
 def token_checker(verifier: TokenVerifier) -> Authenticate:
-    """The data path's token check: the request's bearer token through ``verifier``."""
-    verify = verifier.verify
+    """The data path's token check: the request's bearer token through ``verifier``; the
+    data path itself checks the token's audience and scope against the route's."""
+    verify = verifier.verify_any_audience
 
     async def authenticate(headers: RawHeaders) -> Identity:
         value = header(headers, b"authorization")
@@ -168,7 +169,9 @@ def create_gateway(
         poll_seconds=settings.registry_poll_seconds,
         redis_url=settings.redis_url,
     )
-    admin_guard = oauth.verifier.require_scopes("admin")
+    # The gateway's own endpoints are for tokens issued for the gateway: the issuer.
+    own_endpoints = oauth.verifier.for_audience(oauth.settings.issuer)
+    admin_guard = own_endpoints.require_scopes("admin")
 
     app = FastAPI(
         title="Strata gateway",
@@ -199,7 +202,7 @@ def create_gateway(
     for router in extra_routers:
         app.include_router(router)
     for path, mounted in (extra_mounts or {}).items():
-        app.mount(path, ScopeGuard(mounted, oauth.verifier, ("admin",)))
+        app.mount(path, ScopeGuard(mounted, own_endpoints, ("admin",)))
 
     data_path = GatewayDataPath(
         routes,
@@ -211,7 +214,9 @@ def create_gateway(
         ),
         metrics=ProxyMetrics(metrics_registry),
         inproc_apps=inproc_apps,
-        settings=ProxySettings(max_body_bytes=settings.max_body_bytes),
+        settings=ProxySettings(
+            base_url=oauth.settings.issuer, max_body_bytes=settings.max_body_bytes
+        ),
     )
     return Gateway(
         settings=settings,

@@ -1,4 +1,5 @@
-"""A pure-ASGI guard that lets a request through only with a token holding given scopes.
+"""A pure-ASGI guard that lets a request through only with a token for the guard's audience
+holding given scopes.
 
 It protects what the gateway mounts beside its APIs, such as the backend stand-ins' own
 endpoints (fault injection included) in the one-process mode.
@@ -8,13 +9,13 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.oauth import BearerError, TokenVerifier
+from gateway.oauth import AudienceCheck, BearerError
 
 
 class ScopeGuard:
-    def __init__(self, app: ASGIApp, verifier: TokenVerifier, scopes: tuple[str, ...]) -> None:
+    def __init__(self, app: ASGIApp, check: AudienceCheck, scopes: tuple[str, ...]) -> None:
         self.app = app
-        self.verifier = verifier
+        self.check = check
         self.scopes = scopes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -26,7 +27,7 @@ class ScopeGuard:
             None,
         )
         try:
-            await self.verifier.verify(authorization, self.scopes)
+            await self.check.verify(authorization, self.scopes)
         except BearerError as refusal:
             await refusal.response()(scope, receive, send)
             return

@@ -7,8 +7,10 @@ wires each one's HTTP client to the layer below (in process, or a real URL in sp
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Protocol
 
 import httpx
 from fastapi import FastAPI
@@ -18,6 +20,7 @@ from experience_apis.common.clients import BELOW, ExperienceClients
 from experience_apis.common.identity import TokenCheck
 from experience_apis.mobile.app import create_api as create_mobile_api
 from experience_apis.web.app import create_api as create_web_api
+from gateway.oauth.audiences import api_audience
 from gateway.registry.builtin import builtin_registration, inproc_target
 from gateway.registry.schemas import ApiRegistration
 from process_apis.clients import SystemClients
@@ -131,21 +134,38 @@ def _build_process_layer(layers: Layers, token_check: TokenCheck) -> None:
     layers.apis[("process", "availability")] = create_availability_api(clients)
 
 
-def _build_experience_layer(layers: Layers, token_check: TokenCheck) -> None:
+def _build_experience_layer(layers: Layers, token_checks: Mapping[str, TokenCheck]) -> None:
     below = {name: layers.apis[key] for name, key in BELOW.items()}
     clients = ExperienceClients.connect(
         {name: f"http://{name}.{layer}" for name, (layer, _) in BELOW.items()},
         {name: in_process(app) for name, app in below.items()},
     )
     layers.clients.extend(clients.of(name) for name in BELOW)
-    layers.apis[("experience", "web")] = create_web_api(clients, token_check)
-    layers.apis[("experience", "mobile")] = create_mobile_api(clients, token_check)
+    layers.apis[("experience", "web")] = create_web_api(clients, token_checks["web"])
+    layers.apis[("experience", "mobile")] = create_mobile_api(clients, token_checks["mobile"])
 
 
-def build_layers(settings: Settings, database: Database, token_check: TokenCheck) -> Layers:
-    """Every layer; the experience APIs check user tokens with ``token_check``."""
+class TokenChecks(Protocol):
+    """Makes an API's token check, bound to its audience (its URL at the gateway)."""
+
+    def for_audience(self, *audiences: str) -> TokenCheck: ...
+
+
+def _audience(settings: Settings, layer: str, name: str) -> str:
+    # Built-in APIs are registered as v1 (gateway.registry.builtin).
+    return api_audience(settings.oauth.issuer, f"/{layer}/{name}/v1")
+
+
+def build_layers(settings: Settings, database: Database, token_checks: TokenChecks) -> Layers:
+    """Every layer; each API that checks tokens itself does so for its own audience."""
     layers = Layers(database=database)
+    experience = {name: _audience(settings, "experience", name) for name in ("web", "mobile")}
+    process = [_audience(settings, "process", name) for name in ("orders", "customers")]
     _build_system_layer(settings, layers)
-    _build_process_layer(layers, token_check)
-    _build_experience_layer(layers, token_check)
+    # Until calls below carry tokens of their own (token exchange), the process APIs also
+    # take the user tokens the experience APIs pass on.
+    _build_process_layer(layers, token_checks.for_audience(*process, *experience.values()))
+    _build_experience_layer(
+        layers, {name: token_checks.for_audience(url) for name, url in experience.items()}
+    )
     return layers

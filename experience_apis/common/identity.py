@@ -3,9 +3,12 @@
 Experience APIs serve people, so every request carries a user's access token (authorization
 code with PKCE), and the user is linked to one CRM customer by the token's ``customer_id``
 claim. The API checks the token itself rather than trusting the gateway in front of it: it
-decides whose data a request may see, so it must know the token is genuine. In one process
-the check is the gateway's own verifier (a cache hit after the gateway's check); in split
-mode it is a ``TokenVerifier.from_jwks_url``.
+decides whose data a request may see, so it must know the token is genuine and was issued
+for this very API (its ``aud`` names the API's URL at the gateway): a token for the other
+experience API, or for an API below, is refused. The assembly hands each API a check bound
+to its own audience: in one process the gateway's own verifier's (a cache hit after the
+gateway's check), in split mode a ``TokenVerifier.from_jwks_url``'s, both through
+``for_audience``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class TokenCheck(Protocol):
+    """Verifies an ``Authorization`` header for this API's audience; raises a 401 or 403
+    ``Problem`` when the token is bad, for another audience, or lacks a scope."""
+
     async def verify(
         self, authorization: str | None, required_scopes: Iterable[str] = ()
     ) -> Claims: ...

@@ -24,21 +24,27 @@ Endpoints (``oauth.router``):
 
 Access tokens are RFC 9068 JWTs (``typ: at+jwt``; ``iss sub aud exp iat jti client_id scope
 tier``, plus ``username`` and ``customer_id`` for a user) signed with RS256 by default (see
-:class:`OAuthSettings`). Private keys are stored AES-GCM encrypted under
-``settings.secret_key`` (or a secret generated once into ``settings.secret_file``).
+:class:`OAuthSettings`). ``aud`` names the APIs a token is for, each by its URL at the
+gateway (RFC 8707 ``resource``, see :mod:`gateway.oauth.audiences`). Private keys are
+stored AES-GCM encrypted under ``settings.secret_key`` (or a secret generated once into
+``settings.secret_file``).
 ``await oauth.rotate_signing_key()`` starts a new key; the old one stays published until every
 token it signed has expired.
 
 Checking tokens, in any layer:
 
 - ``oauth.verifier`` (in the gateway, keys and revocations straight from the database) or
-  ``TokenVerifier.from_jwks_url(url, issuer=..., audience=...)`` (a layer elsewhere).
-- ``await verifier.verify(authorization_header, required_scopes=()) -> Claims`` for pure
-  ASGI code; it raises :class:`InvalidToken` (401) or :class:`InsufficientScope` (403), both
-  problem+json :class:`~strata.errors.Problem`\\ s with the RFC 6750 ``WWW-Authenticate``
-  header (``error.response()`` gives a ready ASGI response).
-- FastAPI: ``Depends(verifier.require_scopes("crm:read"))``, or ``attach_verifier(app, v)``
-  and ``Depends(require_scopes("crm:read"))``.
+  ``TokenVerifier.from_jwks_url(url, issuer=...)`` (a layer elsewhere).
+- ``await verifier.verify(authorization_header, required_scopes=(), audience=api_url)
+  -> Claims`` for pure ASGI code, or ``verifier.for_audience(api_url)`` for a check bound to
+  one API; a token not issued for it is refused. It raises :class:`InvalidToken` (401) or
+  :class:`InsufficientScope` (403), both problem+json :class:`~strata.errors.Problem`\\ s
+  with the RFC 6750 ``WWW-Authenticate`` header (``error.response()`` gives a ready ASGI
+  response).
+- FastAPI: ``Depends(verifier.for_audience(api_url).require_scopes("crm:read"))``
+  (``verifier.require_scopes(...)`` alone is for the gateway's own endpoints, whose audience
+  is the issuer), or ``attach_verifier(app, v, audience=api_url)`` and
+  ``Depends(require_scopes("crm:read"))``.
 
 Clients and users: ``await create_client(session_or_db, name, scopes, tier="standard",
 redirect_uris=(), public=False) -> (client, plain_secret)`` (the CLI and the admin API call
@@ -56,11 +62,12 @@ from gateway.oauth.errors import BearerError, InsufficientScope, InvalidToken
 from gateway.oauth.scopes import BUILT_IN_SCOPES, ScopeVocabulary
 from gateway.oauth.server import OAuthServer, build_oauth
 from gateway.oauth.users import DEMO_USERS, seed_demo_users
-from gateway.oauth.verifier import Claims, TokenVerifier, bearer_token
+from gateway.oauth.verifier import AudienceCheck, Claims, TokenVerifier, bearer_token
 
 __all__ = [
     "BUILT_IN_SCOPES",
     "DEMO_USERS",
+    "AudienceCheck",
     "BearerError",
     "Claims",
     "InsufficientScope",

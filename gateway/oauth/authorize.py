@@ -20,6 +20,7 @@ from fastapi import Request
 from sqlalchemy import update
 from starlette.responses import RedirectResponse, Response
 
+from gateway.oauth.audiences import Audiences, format_resources
 from gateway.oauth.clients import ensure_may_get_tokens, find_client, redirect_uri_matches
 from gateway.oauth.config import OAuthSettings
 from gateway.oauth.consent import describe_consent
@@ -31,7 +32,7 @@ from gateway.oauth.errors import (
     UnauthorizedClientError,
     UnsupportedResponseTypeError,
 )
-from gateway.oauth.forms import read_form, unique_parameters
+from gateway.oauth.forms import Form, read_form, unique_parameters
 from gateway.oauth.grants import resolve_scopes, scopes_for_person
 from gateway.oauth.models import (
     AuthorizationCode,
@@ -76,12 +77,14 @@ class Authorizer:
         passwords: Passwords,
         vocabulary: ScopeVocabulary,
         tokens: TokenService,
+        audiences: Audiences,
     ) -> None:
         self._database = database
         self._settings = settings
         self._passwords = passwords
         self._vocabulary = vocabulary
         self._tokens = tokens
+        self._audiences = audiences
 
     async def start(self, request: Request) -> Response:
         """GET: validate the authorization request and show the sign-in form."""
@@ -94,14 +97,14 @@ class Authorizer:
         except _PageError as error:
             return error_page(error.title, error.message)
         try:
-            scopes, challenge = self._validate(client, params)
+            scopes, challenge, resources = self._validate(client, params)
         except OAuth2Error as error:
             return self._redirect_error(target, error)
         browser = request.cookies.get(BROWSER_COOKIE, "")
         if not _COOKIE_VALUE.match(browser):
             browser = new_token(32)
         request_id = await self._store_request(
-            client, target, uri_given, scopes, challenge, browser
+            client, target, uri_given, scopes, resources, challenge, browser
         )
         response = login_page(
             action=request.url.path,
@@ -138,7 +141,10 @@ class Authorizer:
             )
         return client, _Target(given, params.get("state")), True
 
-    def _validate(self, client: OAuthClient, params: dict[str, str]) -> tuple[tuple[str, ...], str]:
+    def _validate(
+        self, client: OAuthClient, params: Form
+    ) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+        """The scopes, the PKCE challenge, and the resources (RFC 8707) asked for."""
         if params.get("response_type") != "code":
             raise UnsupportedResponseTypeError(_printable(params.get("response_type", "")))
         if "authorization_code" not in client.grant_types:
@@ -154,7 +160,11 @@ class Authorizer:
         if not CODE_CHALLENGE.match(challenge):
             raise InvalidRequestError(description="code_challenge is malformed")
         scopes = resolve_scopes(params.get("scope"), client.scope_list, self._vocabulary)
-        return scopes, challenge
+        if not params.all("resource"):
+            return scopes, challenge, ()
+        # Narrowed now, so that the consent page shows only what the resources take.
+        granted = self._audiences.fresh(scopes, params.all("resource"))
+        return granted.scopes, challenge, granted.audience
 
     async def _store_request(
         self,
@@ -162,6 +172,7 @@ class Authorizer:
         target: _Target,
         uri_given: bool,
         scopes: tuple[str, ...],
+        resources: tuple[str, ...],
         challenge: str,
         browser: str,
     ) -> str:
@@ -176,6 +187,7 @@ class Authorizer:
                     redirect_uri=target.redirect_uri,
                     redirect_uri_given=uri_given,
                     scope=format_scope(scopes),
+                    resource=format_resources(resources),
                     state=target.state,
                     code_challenge=challenge,
                     browser_binding_hash=digest(browser),
@@ -278,6 +290,7 @@ class Authorizer:
                     redirect_uri=pending.redirect_uri,
                     redirect_uri_given=pending.redirect_uri_given,
                     scope=format_scope(scopes),
+                    resource=pending.resource,
                     code_challenge=pending.code_challenge,
                     family_id=new_token(18),
                     created_at=now,

@@ -6,10 +6,10 @@ Nested into Strata's settings as ``oauth`` (``STRATA_OAUTH__ISSUER`` and so on).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 SigningAlgorithm = Literal["RS256", "ES256"]
 
@@ -23,8 +23,8 @@ class OAuthSettings(BaseModel):
     product accepts. ES256 is available for smaller tokens.
     """
 
+    # Also the audience of the gateway's own endpoints; each API's is ``{issuer}{prefix}``.
     issuer: str = "http://127.0.0.1:8000"
-    audience: str = "strata"
     access_token_ttl_seconds: Annotated[int, Field(ge=30, le=86_400)] = 900
     refresh_token_ttl_seconds: Annotated[int, Field(ge=60, le=365 * 86_400)] = 30 * 86_400
     authorization_code_ttl_seconds: Annotated[int, Field(ge=10, le=600)] = 60
@@ -53,6 +53,17 @@ class OAuthSettings(BaseModel):
     # argon2id cost for client secrets and user passwords (RFC 9106 low-memory profile).
     password_hash_time_cost: Annotated[int, Field(ge=1, le=20)] = 3
     password_hash_memory_kib: Annotated[int, Field(ge=64, le=4_194_304)] = 65_536
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_single_audience(cls, values: Any) -> Any:
+        # An old config naming one audience for every token would otherwise be ignored.
+        if isinstance(values, dict) and "audience" in values:
+            raise ValueError(
+                "audience is no longer a setting: each API's tokens are for its URL at the "
+                "gateway (issuer + prefix), the gateway's own endpoints' for the issuer"
+            )
+        return values
 
     @field_validator("issuer")
     @classmethod

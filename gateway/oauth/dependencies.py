@@ -2,15 +2,15 @@
 
 Two ways to use them::
 
-    verifier = oauth.verifier                      # or TokenVerifier.from_jwks_url(...)
+    check = oauth.verifier.for_audience(CRM_URL)   # or TokenVerifier.from_jwks_url(...)
     @router.get("/customers")
-    async def customers(claims: Annotated[Claims, Depends(verifier.require_scopes("crm:read"))]):
+    async def customers(claims: Annotated[Claims, Depends(check.require_scopes("crm:read"))]):
         ...
 
 or, where the routes are declared before the verifier exists, attach the verifier to the app
-and use the free function::
+with the app's audience (its resource indicator) and use the free function::
 
-    attach_verifier(app, verifier)
+    attach_verifier(app, verifier, audience=CRM_URL)
     @router.get("/customers")
     async def customers(claims: Annotated[Claims, Depends(require_scopes("crm:read"))]): ...
 """
@@ -21,20 +21,21 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 
-from gateway.oauth.verifier import Claims, TokenVerifier
+from gateway.oauth.verifier import AudienceCheck, Claims, TokenVerifier
 
 VERIFIER_STATE = "token_verifier"
 
 
-def attach_verifier(app: FastAPI, verifier: TokenVerifier) -> None:
-    setattr(app.state, VERIFIER_STATE, verifier)
+def attach_verifier(app: FastAPI, verifier: TokenVerifier, *, audience: str) -> None:
+    """The app's token checks: ``verifier``'s, for tokens issued for ``audience``."""
+    setattr(app.state, VERIFIER_STATE, verifier.for_audience(audience))
 
 
-def verifier_of(request: Request) -> TokenVerifier:
-    verifier = getattr(request.app.state, VERIFIER_STATE, None)
-    if not isinstance(verifier, TokenVerifier):
+def verifier_of(request: Request) -> AudienceCheck:
+    check = getattr(request.app.state, VERIFIER_STATE, None)
+    if not isinstance(check, AudienceCheck):
         raise RuntimeError("no token verifier is attached to this app (attach_verifier)")
-    return verifier
+    return check
 
 
 def require_scopes(*scopes: str) -> Callable[[Request], Awaitable[Claims]]:

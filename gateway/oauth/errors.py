@@ -35,6 +35,7 @@ __all__ = [
     "InvalidGrantError",
     "InvalidRequestError",
     "InvalidScopeError",
+    "InvalidTargetError",
     "InvalidToken",
     "OAuth2Error",
     "UnauthorizedClientError",
@@ -52,6 +53,14 @@ _UNSAFE_IN_QUOTES = re.compile(r'["\\\x00-\x1f\x7f-\uffff]')
 def quoted_safe(text: str) -> str:
     """Text that can sit between double quotes in a header (RFC 6750 error_description)."""
     return _UNSAFE_IN_QUOTES.sub("'", text)
+
+
+class InvalidTargetError(OAuth2Error):
+    """RFC 8707 section 2: a ``resource`` is not one this server issues tokens for, or not
+    one the grant covers."""
+
+    error = "invalid_target"
+    status_code = 400
 
 
 def invalid_client(description: str) -> InvalidClientError:

@@ -15,8 +15,24 @@ from gateway.oauth.models import OAuthClient
 
 MAX_FORM_BYTES = 16_384
 FORM_TYPE = "application/x-www-form-urlencoded"
+# RFC 8707 section 2: one ``resource`` parameter per resource asked for.
+REPEATABLE = frozenset({"resource"})
 
-Form = dict[str, str]
+
+class Form(dict[str, str]):
+    """Request parameters by name, each given once; a repeatable one is not among them but
+    read with :meth:`all`, so no code mistakes its first value for the whole list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._repeatable: dict[str, list[str]] = {}
+
+    def add_repeatable(self, name: str, value: str) -> None:
+        self._repeatable.setdefault(name, []).append(value)
+
+    def all(self, name: str) -> tuple[str, ...]:
+        """Every value of a repeatable parameter, in order."""
+        return tuple(self._repeatable.get(name, ()))
 
 
 async def read_form(request: Request, max_bytes: int = MAX_FORM_BYTES) -> Form:
@@ -40,8 +56,11 @@ async def read_form(request: Request, max_bytes: int = MAX_FORM_BYTES) -> Form:
 
 
 def unique_parameters(pairs: list[tuple[str, str]]) -> Form:
-    form: Form = {}
+    form = Form()
     for name, value in pairs:
+        if name in REPEATABLE:
+            form.add_repeatable(name, value)
+            continue
         if name in form:
             raise InvalidRequestError(description=f"the parameter {_safe(name)} is repeated")
         form[name] = value

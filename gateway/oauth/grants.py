@@ -1,6 +1,6 @@
 """The token endpoint's grants: client credentials, authorization code with PKCE, and refresh
 token with rotation and reuse detection (RFC 6749 4.1, 4.4, 6; RFC 7636; OAuth 2.0 Security
-BCP 4.14)."""
+BCP 4.14), each taking RFC 8707 ``resource`` parameters (see :mod:`gateway.oauth.audiences`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.oauth.audiences import Audiences, parse_resources
 from gateway.oauth.crypto import digest
 from gateway.oauth.errors import (
     InvalidGrantError,
@@ -86,16 +87,25 @@ class Grants:
         database: Database,
         tokens: TokenService,
         vocabulary: ScopeVocabulary,
+        audiences: Audiences,
     ) -> None:
         self._database = database
         self._tokens = tokens
         self._vocabulary = vocabulary
+        self._audiences = audiences
 
     async def client_credentials(self, client: OAuthClient, form: Form) -> IssuedTokens:
         scopes = resolve_scopes(form.get("scope"), client.scope_list, self._vocabulary)
+        granted = self._audiences.fresh(scopes, form.all("resource"))
         signer = await self._tokens.signer()
         async with self._database.session() as session:
-            return await self._tokens.issue(session, signer=signer, client=client, scopes=scopes)
+            return await self._tokens.issue(
+                session,
+                signer=signer,
+                client=client,
+                scopes=granted.scopes,
+                audience=granted.audience,
+            )
 
     async def authorization_code(self, client: OAuthClient, form: Form) -> IssuedTokens:
         code = required(form, "code")
@@ -144,12 +154,18 @@ class Grants:
             raise InvalidGrantError(description="the user no longer exists")
         # Narrowed at sign-in already; again here, as a role may have gone since.
         scopes = scopes_for_person(user, parse_scope(row.scope), self._vocabulary)
-        await self._tokens.start_family(session, row.family_id, client, user, scopes)
+        # The family keeps the whole authorization; this token may be for part of it.
+        authorized = parse_resources(row.resource)
+        granted = self._audiences.continued(
+            scopes, form.all("resource"), authorized=authorized, authorized_scopes=scopes
+        )
+        await self._tokens.start_family(session, row.family_id, client, user, scopes, authorized)
         return await self._tokens.issue(
             session,
             signer=signer,
             client=client,
-            scopes=scopes,
+            scopes=granted.scopes,
+            audience=granted.audience,
             user=user,
             family_id=row.family_id,
             with_refresh_token=True,
@@ -171,7 +187,7 @@ class Grants:
         token = required(form, "refresh_token")
         signer = await self._tokens.signer()
         async with self._database.session() as session:
-            outcome = await self._rotate(session, signer, client, token, form.get("scope"))
+            outcome = await self._rotate(session, signer, client, token, form)
         return self._finish(outcome)
 
     async def _rotate(
@@ -180,7 +196,7 @@ class Grants:
         signer: ActiveKey,
         client: OAuthClient,
         token: str,
-        scope: str | None,
+        form: Form,
     ) -> IssuedTokens | tuple[OAuth2Error, RevokedIds]:
         row = await session.get(RefreshToken, digest(token))
         family = await session.get(TokenFamily, row.family_id) if row else None
@@ -204,15 +220,22 @@ class Grants:
         user = await session.get(OAuthUser, family.user_id) if family.user_id else None
         if family.user_id and user is None:
             raise InvalidGrantError(description="the user no longer exists")
-        scopes = resolve_scopes(scope, parse_scope(family.scope), self._vocabulary)
+        scopes = resolve_scopes(form.get("scope"), parse_scope(family.scope), self._vocabulary)
         if user is not None:
             # The person's roles now decide, not those they held at sign-in.
             scopes = scopes_for_person(user, scopes, self._vocabulary)
+        granted = self._audiences.continued(
+            scopes,
+            form.all("resource"),
+            authorized=parse_resources(family.resource),
+            authorized_scopes=parse_scope(family.scope),
+        )
         return await self._tokens.issue(
             session,
             signer=signer,
             client=client,
-            scopes=scopes,
+            scopes=granted.scopes,
+            audience=granted.audience,
             user=user,
             family_id=family.id,
             with_refresh_token=True,

@@ -78,6 +78,7 @@ class ScopeVocabulary:
     def __init__(self, scopes: Iterable[ScopeInfo] | None = None) -> None:
         self._scopes: dict[str, ScopeInfo] = {}
         self._prefixes: dict[str, tuple[str, ...]] = {}
+        self._apis: tuple[str, ...] = ()
         for info in BUILT_IN.values() if scopes is None else scopes:
             self.add(info.name, info.description, info.layer)
 
@@ -112,6 +113,10 @@ class ScopeVocabulary:
         own scopes, or before the API is routed)."""
         return self._prefixes.get(name, ())
 
+    def api_prefixes(self) -> tuple[str, ...]:
+        """The path prefixes of every routed API, those that take no scope included."""
+        return self._apis
+
     def scopes_of_prefix(self, prefix: str) -> tuple[str, ...]:
         return tuple(sorted(s for s, prefixes in self._prefixes.items() if prefix in prefixes))
 
@@ -124,7 +129,9 @@ class ScopeVocabulary:
         that were new."""
         learned = []
         prefixes: dict[str, list[str]] = {}
+        routed: list[str] = []
         for api in apis:
+            routed.append(api.prefix)
             for scope in (api.read_scope, api.write_scope):
                 if not scope:
                     continue
@@ -133,6 +140,7 @@ class ScopeVocabulary:
                     learned.append(scope)
                 prefixes.setdefault(scope, []).append(api.prefix)
         self._prefixes = {scope: tuple(dict.fromkeys(p)) for scope, p in prefixes.items()}
+        self._apis = tuple(dict.fromkeys(routed))
         return learned
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.oauth.admin import build_admin_router
 from gateway.oauth.admin_users import build_users_admin_router
+from gateway.oauth.audiences import Audiences
 from gateway.oauth.authorize import Authorizer
 from gateway.oauth.clients import create_client
 from gateway.oauth.clock import Clock, as_datetime, system_clock
@@ -84,17 +85,19 @@ class OAuthServer:
         self.verifier = TokenVerifier(
             self.key_set,
             issuer=settings.issuer,
-            audience=settings.audience,
             leeway=settings.leeway_seconds,
             cache_size=settings.verified_token_cache_size,
             revocations=self.revocations,
             clock=clock,
         )
         self.tokens = TokenService(settings, self.keys, clock, self.revocations)
-        grants = Grants(database, self.tokens, self.vocabulary)
+        self.audiences = Audiences(settings.issuer, self.vocabulary)
+        grants = Grants(database, self.tokens, self.vocabulary, self.audiences)
         inspector = TokenInspector(database, self.verifier, self.tokens)
         endpoints = OAuthEndpoints(database, self.passwords, grants, inspector)
-        authorizer = Authorizer(database, settings, self.passwords, self.vocabulary, self.tokens)
+        authorizer = Authorizer(
+            database, settings, self.passwords, self.vocabulary, self.tokens, self.audiences
+        )
         self.router: APIRouter = build_oauth_router(
             endpoints,
             authorizer,

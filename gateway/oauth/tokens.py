@@ -1,9 +1,12 @@
 """Issuing and revoking tokens.
 
 Access tokens are JWTs in the RFC 9068 profile, signed by the current key, with a row each
-(for revocation). Refresh tokens are opaque random strings stored as digests; each belongs to
-a family (one authorization). Rotation uses a token once and issues its successor in the same
-family; presenting a used one again revokes the whole family, access tokens included.
+(for revocation); their ``aud`` is the resources they are for (see
+:mod:`gateway.oauth.audiences`), a string when there is one, as RFC 9068 allows. Refresh
+tokens are opaque random strings stored as digests; each belongs to a family (one
+authorization), which keeps the resources it was authorized for. Rotation uses a token once
+and issues its successor in the same family; presenting a used one again revokes the whole
+family, access tokens included.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from joserfc import jwt
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.oauth.audiences import format_resources
 from gateway.oauth.clock import Clock, as_datetime
 from gateway.oauth.config import OAuthSettings
 from gateway.oauth.crypto import digest, new_token
@@ -82,11 +86,16 @@ class TokenService:
         signer: ActiveKey,
         client: OAuthClient,
         scopes: Sequence[str],
+        audience: Sequence[str],
         user: OAuthUser | None = None,
         family_id: str | None = None,
         with_refresh_token: bool = False,
     ) -> IssuedTokens:
-        access_token = self._access_token(session, signer, client, scopes, user, family_id)
+        if not audience:
+            raise ValueError("an access token is always for at least one resource")
+        access_token = self._access_token(
+            session, signer, client, scopes, audience, user, family_id
+        )
         refresh = None
         if with_refresh_token:
             assert family_id is not None, "refresh tokens belong to a family"
@@ -104,6 +113,7 @@ class TokenService:
         key: ActiveKey,
         client: OAuthClient,
         scopes: Sequence[str],
+        audience: Sequence[str],
         user: OAuthUser | None,
         family_id: str | None,
     ) -> str:
@@ -113,7 +123,7 @@ class TokenService:
         claims: dict[str, Any] = {
             "iss": self._settings.issuer,
             "sub": user.id if user else client.id,
-            "aud": self._settings.audience,
+            "aud": audience[0] if len(audience) == 1 else list(audience),
             "exp": expires_at,
             "iat": issued_at,
             "jti": jti,
@@ -147,13 +157,16 @@ class TokenService:
         client: OAuthClient,
         user: OAuthUser | None,
         scopes: Sequence[str],
+        resources: Sequence[str] = (),
     ) -> None:
+        """``resources``: those the authorization named (RFC 8707); none, by its scopes."""
         session.add(
             TokenFamily(
                 id=family_id,
                 client_id=client.id,
                 user_id=user.id if user else None,
                 scope=format_scope(scopes),
+                resource=format_resources(resources),
                 created_at=self.now(),
             )
         )

@@ -3,17 +3,23 @@
 ``TokenVerifier`` checks, in order: the ``Authorization: Bearer`` header; the JOSE header
 (``alg`` on the allow-list, so ``none`` and HMAC are refused before any key is touched;
 ``typ`` is ``at+jwt``; a ``kid``); the signature with the key of that kid, whose own ``alg``
-must match; then ``iss``, ``aud``, ``exp``/``nbf``/``iat`` with a small leeway, and the claims
+must match; then ``iss``, ``exp``/``nbf``/``iat`` with a small leeway, and the claims
 RFC 9068 requires; finally that the token was not revoked. Verified tokens are cached (a
 bounded LRU keyed by the token, each entry good until the token expires); a cache hit still
 checks revocation, so it costs one dict look-up and one set look-up.
+
+The audience is checked per call, not in the cached verification, so one verifier and one
+cache serve every API: ``verify(header, scopes, audience=url)`` refuses a token whose ``aud``
+does not name ``url`` (before its scopes are looked at), and :meth:`TokenVerifier.for_audience`
+gives a check bound to one API. Only the data path, which checks each route's audience
+itself, calls :meth:`TokenVerifier.verify_any_audience`.
 """
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,9 +74,12 @@ class Claims:
         if not self.has_scopes(*scopes):
             raise InsufficientScope(scopes, self.scopes)
 
+    def is_for(self, audiences: Collection[str]) -> bool:
+        return any(audience in audiences for audience in self.audience)
+
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> Claims:
-        audience = payload["aud"]
+        audience = _audience(payload["aud"])
         scope = payload.get("scope", "")
         if not isinstance(scope, str) or not isinstance(payload["client_id"], str):
             raise InvalidToken("the access token's scope or client_id claim is malformed")
@@ -81,7 +90,7 @@ class Claims:
             client_id=payload["client_id"],
             scopes=frozenset(scope.split()),
             issuer=payload["iss"],
-            audience=(audience,) if isinstance(audience, str) else tuple(audience),
+            audience=audience,
             expires_at=int(payload["exp"]),
             issued_at=int(payload["iat"]),
             jti=payload["jti"],
@@ -110,7 +119,6 @@ class TokenVerifier:
         keys: CachedKeySet,
         *,
         issuer: str,
-        audience: str,
         algorithms: Iterable[str] = ALLOWED_ALGORITHMS,
         leeway: int = 30,
         cache_size: int = 10_000,
@@ -119,7 +127,6 @@ class TokenVerifier:
     ) -> None:
         self.keys = keys
         self.issuer = issuer
-        self.audience = audience
         self.algorithms = tuple(alg for alg in algorithms if alg in ALLOWED_ALGORITHMS)
         if not self.algorithms:
             raise ValueError("the verifier needs at least one of RS256 and ES256")
@@ -139,7 +146,6 @@ class TokenVerifier:
         url: str,
         *,
         issuer: str,
-        audience: str,
         http: httpx.AsyncClient | None = None,
         max_age: float = 300.0,
         min_refresh_interval: float = 5.0,
@@ -153,7 +159,7 @@ class TokenVerifier:
             max_age=max_age,
             min_refresh_interval=min_refresh_interval,
         )
-        verifier = cls(keys, issuer=issuer, audience=audience, **options)
+        verifier = cls(keys, issuer=issuer, **options)
         if http is None:
             verifier._owned_http = client
         return verifier
@@ -167,8 +173,17 @@ class TokenVerifier:
         self,
         authorization: str | None,
         required_scopes: Iterable[str] = (),
+        *,
+        audience: str,
     ) -> Claims:
-        """Checks an ``Authorization`` header value; the plain entry point for ASGI code."""
+        """Checks an ``Authorization`` header value for the API whose resource indicator is
+        ``audience``; the plain entry point for ASGI code."""
+        claims = await self.verify_any_audience(authorization)
+        return _admitted(claims, (audience,), required_scopes)
+
+    async def verify_any_audience(self, authorization: str | None) -> Claims:
+        """Everything but the audience and the scopes, which the caller checks itself: the
+        data path does, per route, on every request."""
         token = bearer_token(authorization)
         # A cache hit is settled here, without a second coroutine: this runs on every request.
         claims = self._cached(token)
@@ -176,28 +191,25 @@ class TokenVerifier:
             claims = await self._verified(token)
         else:
             self.cache_hits += 1
-        return self._admitted(claims, required_scopes)
+        if self.revocations is not None and self.revocations.is_revoked(claims.jti):
+            raise InvalidToken("the access token was revoked")
+        return claims
 
-    async def verify_token(self, token: str, required_scopes: Iterable[str] = ()) -> Claims:
-        claims = self._cached(token)
-        if claims is None:
-            claims = await self._verified(token)
-        else:
-            self.cache_hits += 1
-        return self._admitted(claims, required_scopes)
+    async def verify_token(
+        self, token: str, required_scopes: Iterable[str] = (), *, audience: str
+    ) -> Claims:
+        return await self.verify(f"Bearer {token}", required_scopes, audience=audience)
+
+    def for_audience(self, *audiences: str) -> AudienceCheck:
+        """Token checks for the API (or the few APIs) with these resource indicators."""
+        if not audiences:
+            raise ValueError("a token check needs the audience it accepts")
+        return AudienceCheck(self, frozenset(audiences))
 
     async def _verified(self, token: str) -> Claims:
         self.cache_misses += 1
         claims = await self.decode(token)
         self._remember(token, claims)
-        return claims
-
-    def _admitted(self, claims: Claims, required_scopes: Iterable[str]) -> Claims:
-        if self.revocations is not None and self.revocations.is_revoked(claims.jti):
-            raise InvalidToken("the access token was revoked")
-        required = tuple(required_scopes)
-        if required:
-            claims.require(*required)
         return claims
 
     def _cached(self, token: str) -> Claims | None:
@@ -280,10 +292,29 @@ class TokenVerifier:
             ) from None
         if payload["iss"] != self.issuer:
             raise InvalidToken("the access token was issued by another issuer")
-        audience = payload["aud"]
-        audiences = [audience] if isinstance(audience, str) else audience
-        if self.audience not in audiences:
-            raise InvalidToken("the access token is meant for another audience")
+
+    def require_scopes(
+        self, *scopes: str, audience: str | None = None
+    ) -> Callable[[Request], Awaitable[Claims]]:
+        """A FastAPI dependency: the request's verified claims, for ``audience`` and holding
+        every given scope. Without ``audience``, the gateway's own endpoints' (the issuer):
+        only a token issued for the gateway itself gets through."""
+        return self.for_audience(audience or self.issuer).require_scopes(*scopes)
+
+
+@dataclass(frozen=True)
+class AudienceCheck:
+    """Token checks bound to the resource indicators of one API (or a few): a token whose
+    ``aud`` names none of ``audiences`` is refused, whatever its scopes."""
+
+    verifier: TokenVerifier
+    audiences: frozenset[str]
+
+    async def verify(
+        self, authorization: str | None, required_scopes: Iterable[str] = ()
+    ) -> Claims:
+        claims = await self.verifier.verify_any_audience(authorization)
+        return _admitted(claims, self.audiences, required_scopes)
 
     def require_scopes(self, *scopes: str) -> Callable[[Request], Awaitable[Claims]]:
         """A FastAPI dependency: the request's verified claims, holding every given scope."""
@@ -293,6 +324,27 @@ class TokenVerifier:
 
         dependency.__name__ = f"require_scopes_{'_'.join(scopes) or 'any'}"
         return dependency
+
+
+def _admitted(claims: Claims, audiences: Collection[str], required_scopes: Iterable[str]) -> Claims:
+    if not claims.is_for(audiences):
+        raise InvalidToken("the access token is meant for another audience")
+    required = tuple(required_scopes)
+    if required:
+        claims.require(*required)
+    return claims
+
+
+def _audience(value: object) -> tuple[str, ...]:
+    """RFC 7519 4.1.3: one string, or an array of strings."""
+    audience = (value,) if isinstance(value, str) else value
+    if (
+        not isinstance(audience, list | tuple)
+        or not audience
+        or not all(isinstance(item, str) and item for item in audience)
+    ):
+        raise InvalidToken("the access token's aud claim is malformed")
+    return tuple(audience)
 
 
 def _json_object(payload: bytes | None) -> dict[str, Any]:

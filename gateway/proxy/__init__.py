@@ -12,7 +12,7 @@ Build it with the route table holder, the gateway's own app as the fallback, and
         upstream_credentials=creds, # async (identity | None, route) -> headers for remotes
         metrics=metrics,
         inproc_apps={"inproc://system/crm": crm_api, ...},
-        settings=ProxySettings(max_body_bytes=settings.max_body_bytes),
+        settings=ProxySettings(base_url=issuer, max_body_bytes=settings.max_body_bytes),
     )
     app = RequestContextMiddleware(data_path)   # request id and traceparent, outermost
 
@@ -23,6 +23,9 @@ Build it with the route table holder, the gateway's own app as the fallback, and
 Remote targets never receive the caller's ``Authorization`` (nor ``Proxy-Authorization`` or
 the gateway's cookies); ``upstream_credentials`` says what they receive instead. In-process
 targets get the request as sent: the built-in APIs check the token themselves.
+
+Every token is checked for the route's audience first: its ``aud`` must name
+``base_url + prefix`` (the API's RFC 8707 resource indicator), else 401 ``invalid_token``.
 
 A route with neither a read nor a write scope is public: anonymous callers are let through
 and rate limited by IP (a token, when sent, is still checked). Any other route needs a
@@ -37,7 +40,8 @@ The hooks over the OAuth and rate-limit packages are a few lines each::
 
     async def verify_token(headers):
         value = gateway.proxy.headers.header(headers, b"authorization")
-        return await verifier.verify(value.decode("latin-1") if value else None)  # Claims
+        # Claims; the data path checks the audience and the scope per route
+        return await verifier.verify_any_audience(value.decode("latin-1") if value else None)
 
     async def rate_limit(caller, route, method):
         if isinstance(caller, str):

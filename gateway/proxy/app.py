@@ -1,8 +1,9 @@
 """The gateway's data path: one pure-ASGI app in front of every API.
 
 A request to ``/{layer}/{api}/v{n}/...`` is matched against the current route table, its
-bearer token checked, the route's scope checked, rate limited, and forwarded to one of the
-route's targets; anything else goes to the fallback app (the gateway's own FastAPI app).
+bearer token checked (issued for this API: its audience), the route's scope checked, rate
+limited, and forwarded to one of the route's targets; anything else goes to the fallback app
+(the gateway's own FastAPI app).
 Nothing on this path routes with regexes or builds framework objects: a dict lookup finds the
 route and everything about it was computed when the route table changed.
 """
@@ -29,6 +30,7 @@ from gateway.proxy.hooks import (
     LimitDecision,
     RawHeaders,
     UpstreamCredentials,
+    invalid_token,
     no_limit,
     no_upstream_credentials,
 )
@@ -71,6 +73,7 @@ class GatewayDataPath:
         self._authenticate = authenticate
         self._limit = limit
         self._max_body = settings.max_body_bytes
+        self._base_url = settings.base_url
         self.client = build_client(settings)
         self._forwarder = Forwarder(self.client, upstream_credentials)
         self._metrics = metrics
@@ -141,6 +144,8 @@ class GatewayDataPath:
                 identity = await self._authenticate(headers)
             except Problem as refusal:
                 return await send_refusal(send, refusal, scope["path"])
+            if runtime.audience not in identity.audience:
+                return await send_refusal(send, _wrong_audience(), scope["path"])
             if required is not None and required not in identity.scopes:
                 return await _insufficient_scope(send, required, scope["path"])
 
@@ -185,7 +190,7 @@ class GatewayDataPath:
         if table is self._table:
             return
         runtimes = {
-            id(route): RouteRuntime.build(route, self._targets, self._metrics)
+            id(route): RouteRuntime.build(route, self._targets, self._metrics, self._base_url)
             for route in table.routes
         }
         self._targets.retain({url for route in table.routes for url in route.targets})
@@ -270,6 +275,12 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def _wrong_audience() -> Problem:
+    # A token issued for other APIs is refused even where its scopes would do: it may have
+    # been replayed by one of them, or by an upstream that received it.
+    return invalid_token("the access token is meant for another audience")
 
 
 async def _insufficient_scope(send: Send, required: str, path: str) -> int:

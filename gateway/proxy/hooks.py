@@ -5,7 +5,9 @@ benchmarks and a gateway run with checks switched off.
 
 - :class:`Authenticate`: ``await authenticate(headers) -> Identity``. A refusal is raised as a
   :class:`strata.errors.Problem` carrying the status (401, 403) and headers
-  (``WWW-Authenticate``) to send; the data path renders it as problem+json.
+  (``WWW-Authenticate``) to send; the data path renders it as problem+json. The data path
+  itself then refuses (401 ``invalid_token``) an identity whose ``audience`` does not name
+  the route's own (``ProxySettings.base_url`` + the route's prefix), before its scopes.
 - :class:`Limit`: ``await limit(identity_or_ip, route, method) -> LimitDecision``. The
   decision's ``headers`` are added to the response whether or not the request is allowed;
   ``refusal`` is the ASGI response to send when it is not (a 429 problem+json by default).
@@ -30,7 +32,8 @@ AsgiResponse = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class Identity(Protocol):
-    """Who is calling: the token's subject and client, its scopes, and the client's tier."""
+    """Who is calling: the token's subject and client, its scopes, the audience it was
+    issued for (the URLs of the APIs it may call, RFC 8707), and the client's tier."""
 
     @property
     def subject(self) -> str: ...
@@ -40,6 +43,9 @@ class Identity(Protocol):
 
     @property
     def scopes(self) -> Collection[str]: ...
+
+    @property
+    def audience(self) -> Collection[str]: ...
 
     @property
     def tier(self) -> str | None: ...
@@ -79,12 +85,13 @@ class UpstreamCredentials(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """A plain :class:`Identity`."""
+    """A plain :class:`Identity`; with no ``audience`` it is refused by every API."""
 
     subject: str
     client_id: str
     scopes: frozenset[str] = frozenset()
     tier: str | None = None
+    audience: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +116,8 @@ async def no_upstream_credentials(identity: Identity | None, route: ApiRoute) ->
     return ()
 
 
-def _invalid_token(description: str) -> Problem:
+def invalid_token(description: str) -> Problem:
+    """The RFC 6750 401 for a token that is not good for this request."""
     return Problem(
         401,
         "Invalid token",
@@ -136,10 +144,10 @@ class StaticTokens:
             if name == b"authorization":
                 scheme, _, token = value.decode("latin-1").partition(" ")
                 if scheme.lower() != "bearer" or not token:
-                    raise _invalid_token("the Authorization header is not a bearer token")
+                    raise invalid_token("the Authorization header is not a bearer token")
                 identity = self.tokens.get(token.strip())
                 if identity is None:
-                    raise _invalid_token("the access token is not valid")
+                    raise invalid_token("the access token is not valid")
                 return identity
         raise Problem(
             401,

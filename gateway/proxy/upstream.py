@@ -163,9 +163,13 @@ class RouteRuntime:
     prefix_bytes: bytes
     public: bool
     timeout: float
+    # The URL a token must be issued for to be accepted here (RFC 8707 resource).
+    audience: str
 
     @classmethod
-    def build(cls, route: ApiRoute, targets: TargetSet, metrics: ProxyMetrics) -> RouteRuntime:
+    def build(
+        cls, route: ApiRoute, targets: TargetSet, metrics: ProxyMetrics, base_url: str
+    ) -> RouteRuntime:
         prefix = route.prefix
         return cls(
             route=route,
@@ -175,4 +179,5 @@ class RouteRuntime:
             prefix_bytes=prefix.encode(),
             public=route.public,
             timeout=route.timeout_seconds,
+            audience=base_url + prefix,
         )

@@ -21,6 +21,8 @@ from strata.settings import Settings, load_settings
 from system_apis.demo import DemoWorld, build_world
 
 ISSUER = "http://127.0.0.1:8000"
+WEB = f"{ISSUER}/experience/web/v1"
+MOBILE = f"{ISSUER}/experience/mobile/v1"
 PASSWORDS = {user.username: user.password for user in DEMO_USERS}
 
 
@@ -58,9 +60,11 @@ class ExperienceStack:
         username: str,
         scopes: Sequence[str] = ("me:read", "me:write"),
         client_id: str = WEB_CLIENT_ID,
+        audience: Sequence[str] = (WEB, MOBILE),
     ) -> str:
         """A real access token the authorization server issues when ``username`` approves
-        ``client_id`` (as at the end of authorization code with PKCE)."""
+        ``client_id`` (as at the end of authorization code with PKCE); by default for both
+        experience APIs, as the ``me`` scopes are."""
         signer = await self.oauth.tokens.signer()
         async with self.database.session() as session:
             user = (
@@ -69,7 +73,12 @@ class ExperienceStack:
             client = await session.get(OAuthClient, client_id)
             assert client is not None
             issued = await self.oauth.tokens.issue(
-                session, signer=signer, client=client, scopes=list(scopes), user=user
+                session,
+                signer=signer,
+                client=client,
+                scopes=list(scopes),
+                audience=audience,
+                user=user,
             )
         return issued.access_token
 
@@ -79,7 +88,7 @@ class ExperienceStack:
         signer = await self.oauth.tokens.signer()
         async with self.database.session() as session:
             issued = await self.oauth.tokens.issue(
-                session, signer=signer, client=client, scopes=scopes.split()
+                session, signer=signer, client=client, scopes=scopes.split(), audience=(WEB, MOBILE)
             )
         return issued.access_token
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from experience.support import ExperienceStack, bearer
+from experience.support import MOBILE, WEB, ExperienceStack, bearer
 from experience_apis.common.identity import CurrentCustomer
 from strata.errors import install_problem_handlers
 from strata.http import in_process
@@ -13,7 +13,7 @@ from strata.http import in_process
 
 def whoami_app(stack: ExperienceStack) -> httpx.AsyncClient:
     app = FastAPI()
-    app.state.token_check = stack.oauth.verifier
+    app.state.token_check = stack.oauth.verifier.for_audience(WEB)
     install_problem_handlers(app)
 
     @app.get("/who")
@@ -57,3 +57,25 @@ async def test_tokens_that_are_not_a_customers_are_refused(stack: ExperienceStac
     assert can_read.status_code == 200
     for refused in (missing, tampered, not_a_user, cannot_write):
         assert refused.headers["content-type"] == "application/problem+json"
+
+
+async def test_each_experience_api_refuses_a_token_for_the_other_only(
+    stack: ExperienceStack,
+) -> None:
+    for_mobile = bearer(await stack.user_token("eli", audience=(MOBILE,)))
+    for_web = bearer(await stack.user_token("eli", audience=(WEB,)))
+    for_crm = bearer(
+        await stack.user_token("eli", audience=("http://127.0.0.1:8000/system/crm/v1",))
+    )
+    async with stack.api("web") as web, stack.api("mobile") as mobile:
+        web_refused = await web.get("/dashboard", headers=for_mobile)
+        mobile_refused = await mobile.get("/me", headers=for_web)
+        below_refused = await mobile.get("/me", headers=for_crm)
+        web_served = await web.get("/dashboard", headers=for_web)
+        mobile_served = await mobile.get("/me", headers=for_mobile)
+
+    for refused in (web_refused, mobile_refused, below_refused):
+        assert refused.status_code == 401, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "another audience" in refused.headers["www-authenticate"]
+    assert (web_served.status_code, mobile_served.status_code) == (200, 200)

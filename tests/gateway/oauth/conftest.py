@@ -25,6 +25,7 @@ from gateway.oauth import (
 from gateway.oauth.crypto import Passwords
 from gateway.oauth.models import OAuthClient, OAuthUser
 from gateway.oauth.users import create_user
+from gateway.routes import ApiRoute
 from strata.db import Database
 from strata.errors import install_problem_handlers
 from strata.http import in_process
@@ -36,6 +37,28 @@ with warnings.catch_warnings():
     from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 ISSUER = "https://strata.test"
+CRM = f"{ISSUER}/system/crm/v1"
+ORDERS = f"{ISSUER}/process/orders/v1"
+INVENTORY = f"{ISSUER}/system/inventory/v1"
+WEB = f"{ISSUER}/experience/web/v1"
+MOBILE = f"{ISSUER}/experience/mobile/v1"
+
+
+def _route(layer: str, name: str, read: str | None, write: str | None) -> ApiRoute:
+    return ApiRoute(
+        name, layer, 1, (f"inproc://{layer}/{name}",), read_scope=read, write_scope=write
+    )
+
+
+# What the gateway's route table holds: tokens' audiences follow from it.
+ROUTES = (
+    _route("system", "crm", "crm:read", "crm:write"),
+    _route("system", "erp", "erp:read", "erp:write"),
+    _route("system", "inventory", "inventory:read", "inventory:write"),
+    _route("process", "orders", "orders:read", "orders:write"),
+    _route("experience", "web", "me:read", "me:write"),
+    _route("experience", "mobile", "me:read", "me:write"),
+)
 WEB_REDIRECT = "https://app.example/callback"
 USERNAME, PASSWORD = "ada", "correct horse battery staple"
 CUSTOMER_ID = "001Dn00000000001AAA"
@@ -62,7 +85,6 @@ def clock() -> FakeClock:
 def oauth_settings(**overrides: Any) -> OAuthSettings:
     values: dict[str, Any] = {
         "issuer": ISSUER,
-        "audience": "strata",
         "secret_key": "test secret key, long enough",
         "password_hash_time_cost": 1,
         "password_hash_memory_kib": 64,
@@ -89,6 +111,7 @@ async def oauth(
     clock: FakeClock,
 ) -> AsyncIterator[OAuthServer]:
     server = build_oauth(database, settings, clock=clock)
+    server.vocabulary.learn_api_scopes(ROUTES)
     await server.start(background=False)
     try:
         yield server
@@ -98,16 +121,18 @@ async def oauth(
 
 def build_app(oauth: OAuthServer) -> FastAPI:
     """The gateway as far as these tests need it: the OAuth routers and two protected routes,
-    one per way of declaring the scope check."""
+    one per way of declaring the scope check: the CRM API's and the web API's."""
     app = FastAPI()
     install_problem_handlers(app)
     for router in oauth.routers:
         app.include_router(router)
-    attach_verifier(app, oauth.verifier)
+    attach_verifier(app, oauth.verifier, audience=WEB)
 
     @app.get("/crm/customers")
     async def customers(
-        claims: Annotated[Claims, Depends(oauth.verifier.require_scopes("crm:read"))],
+        claims: Annotated[
+            Claims, Depends(oauth.verifier.for_audience(CRM).require_scopes("crm:read"))
+        ],
     ) -> dict[str, Any]:
         return {"sub": claims.subject, "scopes": sorted(claims.scopes)}
 
@@ -236,6 +261,30 @@ class Flows:
                 self.token_url,
                 grant_type="client_credentials",
             )
+        return token
+
+    async def token_request(
+        self, form: dict[str, str | list[str]], registered: Registered | None = None
+    ) -> httpx.Response:
+        """A token request as written (a list value is a repeated parameter), from
+        ``registered`` with HTTP Basic, or from a public client naming itself in ``form``."""
+        auth = (registered.id, registered.secret) if registered else None
+        async with self.browser() as http:
+            return await http.post(self.token_url, data=form, auth=auth)
+
+    async def client_credentials_for(
+        self, registered: Registered, *, resource: list[str], scope: str | None = None
+    ) -> dict[str, Any]:
+        """A client-credentials token for the RFC 8707 ``resource`` URLs given."""
+        form: dict[str, str | list[str]] = {
+            "grant_type": "client_credentials",
+            "resource": resource,
+        }
+        if scope is not None:
+            form["scope"] = scope
+        answer = await self.token_request(form, registered)
+        assert answer.status_code == 200, answer.text
+        token: dict[str, Any] = answer.json()
         return token
 
     def public_client(self, web_app: OAuthClient, **kwargs: Any) -> AsyncOAuth2Client:

@@ -6,11 +6,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from gateway.oauth import OAuthServer
+from gateway.oauth import OAuthServer, create_client
 from gateway.oauth.models import OAuthClient
-
-Flows = Any
-Registered = Any
+from tests.gateway.oauth.conftest import CRM, Flows, Registered
 
 
 @pytest.fixture
@@ -22,17 +20,42 @@ async def admin_headers(flows: Flows, admin_client: Registered) -> dict[str, str
 async def test_needs_a_token_with_the_admin_scope(
     http: httpx.AsyncClient,
     flows: Flows,
-    partner: Registered,
+    database: Any,
+    passwords: Any,
 ) -> None:
     anonymous = await http.get("/admin/clients")
     assert anonymous.status_code == 401
     assert anonymous.headers["content-type"] == "application/problem+json"
-    token = await flows.client_credentials(partner)
+    # A token for the gateway itself (a gateway scope), without the admin scope.
+    client, secret = await create_client(
+        database, "Resource server", "tokens:introspect", passwords=passwords
+    )
+    token = await flows.client_credentials(Registered(client, secret))
     forbidden = await http.get(
         "/admin/clients", headers={"Authorization": f"Bearer {token['access_token']}"}
     )
     assert forbidden.status_code == 403
     assert 'scope="admin"' in forbidden.headers["www-authenticate"]
+
+
+async def test_refuses_a_token_issued_for_apis_only(
+    http: httpx.AsyncClient,
+    flows: Flows,
+    database: Any,
+    passwords: Any,
+) -> None:
+    # Holds admin, but was asked for the CRM API only: not a token for the gateway.
+    client, secret = await create_client(
+        database, "Operator script", "admin crm:read", passwords=passwords
+    )
+    token = await flows.client_credentials_for(Registered(client, secret), resource=[CRM])
+    refused = await http.get(
+        "/admin/clients", headers={"Authorization": f"Bearer {token['access_token']}"}
+    )
+    assert token["scope"] == "crm:read"
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "another audience" in refused.headers["www-authenticate"]
 
 
 async def test_create_shows_the_secret_once_and_it_works(

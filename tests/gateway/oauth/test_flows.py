@@ -12,9 +12,7 @@ from joserfc import jws
 
 from gateway.oauth import OAuthServer
 from gateway.oauth.models import OAuthClient, OAuthUser
-
-Flows = Any  # the conftest's Flows; fixtures hand it over
-Registered = Any
+from tests.gateway.oauth.conftest import CRM, WEB, Flows, Registered
 
 
 def _header(token: str) -> dict[str, Any]:
@@ -34,10 +32,11 @@ async def test_client_credentials_token_is_an_rfc9068_jwt(
     assert "refresh_token" not in token
     header = _header(token["access_token"])
     assert header["typ"] == "at+jwt" and header["alg"] == "RS256" and header["kid"]
-    claims = await oauth.verifier.verify(f"Bearer {token['access_token']}")
+    claims = await oauth.verifier.verify(f"Bearer {token['access_token']}", audience=CRM)
     assert claims.subject == partner.id == claims.client_id
     assert claims.scopes == {"crm:read"}
-    assert claims.audience == ("strata",) and claims.issuer == flows.issuer
+    assert claims.audience == (CRM,) and claims.issuer == flows.issuer
+    assert claims.raw["aud"] == CRM  # one audience: a string (RFC 9068)
     assert claims.tier == "premium" and claims.customer_id is None
     assert claims.expires_at - claims.issued_at == oauth.settings.access_token_ttl_seconds
 
@@ -80,7 +79,7 @@ async def test_authorization_code_with_pkce(
 
     assert token["refresh_token"]
     assert token["scope"] == "me:read me:write"
-    claims = await oauth.verifier.verify(f"Bearer {token['access_token']}")
+    claims = await oauth.verifier.verify(f"Bearer {token['access_token']}", audience=WEB)
     assert claims.subject == user.id and claims.client_id == web_app.id
     assert claims.customer_id == flows.customer_id and claims.is_user
     assert claims.raw["username"] == flows.username
@@ -101,7 +100,7 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(
         )
     assert second["refresh_token"] != first["refresh_token"]
     assert second["access_token"] != first["access_token"]
-    await oauth.verifier.verify(f"Bearer {second['access_token']}")
+    await oauth.verifier.verify(f"Bearer {second['access_token']}", audience=WEB)
 
     async with flows.public_client(web_app) as session:
         with pytest.raises(OAuthError) as reused:
@@ -115,7 +114,7 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(
     assert successor.value.error == "invalid_grant"
     for token in (first, second):
         with pytest.raises(Exception, match="revoked"):
-            await oauth.verifier.verify(f"Bearer {token['access_token']}")
+            await oauth.verifier.verify(f"Bearer {token['access_token']}", audience=WEB)
 
 
 async def test_refresh_may_narrow_but_not_widen_the_scope(
@@ -186,7 +185,7 @@ async def test_revoke_then_introspect_says_inactive(
     assert revoked.status_code == 200
     assert answer.json() == {"active": False}
     with pytest.raises(Exception, match="revoked"):
-        await oauth.verifier.verify(f"Bearer {token['access_token']}")
+        await oauth.verifier.verify(f"Bearer {token['access_token']}", audience=CRM)
 
 
 async def test_revoking_a_refresh_token_ends_the_session(

@@ -21,6 +21,7 @@ from gateway.oauth.models import OAuthClient, SigningKey
 from strata.db import Database
 from strata.errors import ConfigurationError
 from strata.http import in_process
+from tests.gateway.oauth.conftest import CRM
 
 Flows = Any
 Registered = Any
@@ -133,7 +134,6 @@ def _remote_verifier(app: FastAPI, issuer: str, **options: Any) -> TokenVerifier
     return TokenVerifier.from_jwks_url(
         f"{issuer}/.well-known/jwks.json",
         issuer=issuer,
-        audience="strata",
         http=http,
         **options,
     )
@@ -147,13 +147,13 @@ async def test_a_remote_layer_verifies_with_the_jwks_alone(
 ) -> None:
     remote = _remote_verifier(app, flows.issuer, min_refresh_interval=0)
     token = (await flows.client_credentials(partner, scope="crm:read"))["access_token"]
-    claims = await remote.verify(f"Bearer {token}", ["crm:read"])
+    claims = await remote.verify(f"Bearer {token}", ["crm:read"], audience=CRM)
     assert claims.client_id == partner.id
 
     await oauth.rotate_signing_key()
     rotated = (await flows.client_credentials(partner))["access_token"]
     # An unknown kid makes the remote verifier fetch the JWKS again.
-    assert (await remote.verify(f"Bearer {rotated}")).client_id == partner.id
+    assert (await remote.verify(f"Bearer {rotated}", audience=CRM)).client_id == partner.id
     assert remote.keys.fetches == 2
 
 
@@ -175,7 +175,7 @@ async def test_unknown_kids_cannot_flood_the_jwks_endpoint(
             algorithms=["RS256"],
         )
         with pytest.raises(Exception, match="unknown key"):
-            await remote.verify(f"Bearer {token}")
+            await remote.verify(f"Bearer {token}", audience=CRM)
     assert remote.keys.fetches == 1
 
 
@@ -187,7 +187,7 @@ async def test_a_jwks_outage_keeps_the_cached_keys(
 ) -> None:
     remote = _remote_verifier(app, flows.issuer, min_refresh_interval=0, max_age=0.0)
     token = (await flows.client_credentials(partner))["access_token"]
-    await remote.verify(f"Bearer {token}")
+    await remote.verify(f"Bearer {token}", audience=CRM)
     remote.forget_cached()
 
     def broken(request: httpx.Request) -> httpx.Response:
@@ -197,7 +197,7 @@ async def test_a_jwks_outage_keeps_the_cached_keys(
         from gateway.oauth.keysources import jwks_url_loader
 
         remote.keys._loader = jwks_url_loader(f"{flows.issuer}/.well-known/jwks.json", down)
-        assert (await remote.verify(f"Bearer {token}")).client_id == partner.id
+        assert (await remote.verify(f"Bearer {token}", audience=CRM)).client_id == partner.id
 
 
 async def test_switching_to_es256_keeps_rs256_tokens_valid(
@@ -219,11 +219,12 @@ async def test_switching_to_es256_keeps_rs256_tokens_valid(
     signer = await switched.tokens.signer()
     async with database.session() as session:
         es256 = await switched.tokens.issue(
-            session, signer=signer, client=client, scopes=("crm:read",)
+            session, signer=signer, client=client, scopes=("crm:read",), audience=(CRM,)
         )
     for token, alg in ((rs256_token, "RS256"), (es256.access_token, "ES256")):
         assert jws.extract_compact(token.encode()).headers()["alg"] == alg
-        assert (await switched.verifier.verify(f"Bearer {token}")).client_id == partner.id
+        claims = await switched.verifier.verify(f"Bearer {token}", audience=CRM)
+        assert claims.client_id == partner.id
 
 
 async def test_requests_arriving_while_the_keys_load_wait_for_them() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from gateway.oauth import InvalidToken, OAuthServer, OAuthSettings, build_oauth
 from strata.db import Database
+from tests.gateway.oauth.conftest import CRM, WEB
 
 Flows = Any
 Registered = Any
@@ -33,7 +34,8 @@ async def test_revocation_reaches_another_process_within_two_seconds(
     partner: Registered,
 ) -> None:
     token = (await flows.client_credentials(partner))["access_token"]
-    await second_process.verifier.verify(f"Bearer {token}")  # verified and cached there
+    # Verified and cached there.
+    await second_process.verifier.verify(f"Bearer {token}", audience=CRM)
 
     async with flows.client(client_id=partner.id, client_secret=partner.secret) as session:
         await session.revoke_token(f"{flows.issuer}/oauth/revoke", token=token)
@@ -41,7 +43,7 @@ async def test_revocation_reaches_another_process_within_two_seconds(
     started = time.monotonic()
     while True:
         try:
-            await second_process.verifier.verify(f"Bearer {token}")
+            await second_process.verifier.verify(f"Bearer {token}", audience=CRM)
         except InvalidToken as refused:
             assert "revoked" in refused.description
             break
@@ -62,7 +64,7 @@ async def test_a_process_that_starts_later_knows_earlier_revocations(
     late = build_oauth(database, settings)
     await late.start(background=False)
     with pytest.raises(InvalidToken, match="revoked"):
-        await late.verifier.verify(f"Bearer {token}")
+        await late.verifier.verify(f"Bearer {token}", audience=CRM)
 
 
 async def test_refresh_reuse_detected_by_one_process_revokes_everywhere(
@@ -73,14 +75,14 @@ async def test_refresh_reuse_detected_by_one_process_revokes_everywhere(
     user: Any,
 ) -> None:
     first = await flows.user_tokens(web_app)
-    await second_process.verifier.verify(f"Bearer {first['access_token']}")
+    await second_process.verifier.verify(f"Bearer {first['access_token']}", audience=WEB)
     async with flows.public_client(web_app) as session:
         await session.refresh_token(flows.token_url, refresh_token=first["refresh_token"])
         with pytest.raises(Exception, match="invalid_grant"):
             await session.refresh_token(flows.token_url, refresh_token=first["refresh_token"])
     await second_process.revocations.poll()
     with pytest.raises(InvalidToken, match="revoked"):
-        await second_process.verifier.verify(f"Bearer {first['access_token']}")
+        await second_process.verifier.verify(f"Bearer {first['access_token']}", audience=WEB)
 
 
 async def test_concurrent_refreshes_with_one_token_cannot_both_win(

@@ -12,9 +12,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from gateway.oauth import InsufficientScope, InvalidToken, OAuthServer
-
-Flows = Any
-Registered = Any
+from tests.gateway.oauth.conftest import CRM, ORDERS, WEB, Flows, Registered
 
 
 def _b64(data: bytes) -> str:
@@ -30,7 +28,7 @@ def _claims(oauth: OAuthServer, **overrides: Any) -> dict[str, Any]:
     claims = {
         "iss": oauth.settings.issuer,
         "sub": "c_forged",
-        "aud": oauth.settings.audience,
+        "aud": CRM,
         "exp": now + 300,
         "iat": now,
         "jti": "forged-jti",
@@ -103,8 +101,19 @@ async def test_hs256_signed_with_the_public_key_is_refused(
 
 
 async def test_wrong_audience(oauth: OAuthServer, http: httpx.AsyncClient) -> None:
-    token = await _signed(oauth, aud="some-other-api")
-    _assert_invalid_token(await _call(http, token), "another audience")
+    # The scopes would do: the audience alone decides.
+    for aud in ("some-other-api", ORDERS, [ORDERS, WEB], oauth.settings.issuer):
+        token = await _signed(oauth, aud=aud)
+        _assert_invalid_token(await _call(http, token), "another audience")
+    assert (await _call(http, await _signed(oauth, aud=[ORDERS, CRM]))).status_code == 200
+
+
+async def test_malformed_audience(oauth: OAuthServer, http: httpx.AsyncClient) -> None:
+    for aud in (42, [], [""], [CRM, 7], {"crm": CRM}, ""):
+        token = await _signed(oauth, aud=aud)
+        answer = await _call(http, token)
+        assert answer.status_code == 401, (aud, answer.text)
+        assert "aud claim" in answer.headers["www-authenticate"]
 
 
 async def test_wrong_issuer(oauth: OAuthServer, http: httpx.AsyncClient) -> None:
@@ -195,7 +204,7 @@ async def test_missing_scope_is_403(
     partner: Registered,
     http: httpx.AsyncClient,
 ) -> None:
-    token = (await flows.client_credentials(partner, scope="orders:read"))["access_token"]
+    token = (await flows.client_credentials(partner, scope="crm:write"))["access_token"]
     answer = await _call(http, token)
     assert answer.status_code == 403
     challenge = answer.headers["www-authenticate"]
@@ -210,15 +219,20 @@ async def test_verify_raises_typed_errors_for_asgi_code(
     partner: Registered,
 ) -> None:
     token = (await flows.client_credentials(partner, scope="orders:read"))["access_token"]
-    claims = await oauth.verifier.verify(f"bearer {token}")
+    claims = await oauth.verifier.verify(f"bearer {token}", audience=ORDERS)
     assert claims.scopes == {"orders:read"}
     with pytest.raises(InsufficientScope) as denied:
-        await oauth.verifier.verify(f"Bearer {token}", ["orders:read", "crm:write"])
+        await oauth.verifier.verify(
+            f"Bearer {token}", ["orders:read", "crm:write"], audience=ORDERS
+        )
     assert denied.value.status == 403
     assert 'scope="orders:read crm:write"' in denied.value.www_authenticate
     assert denied.value.response().status_code == 403
+    with pytest.raises(InvalidToken) as elsewhere:
+        await oauth.verifier.verify(f"Bearer {token}", ["orders:read"], audience=CRM)
+    assert "another audience" in elsewhere.value.www_authenticate
     with pytest.raises(InvalidToken) as missing:
-        await oauth.verifier.verify(None)
+        await oauth.verifier.verify(None, audience=ORDERS)
     assert missing.value.error is None and missing.value.status == 401
 
 
@@ -232,16 +246,15 @@ async def test_cache_is_bounded_and_counts_hits(
     verifier = TokenVerifier(
         oauth.key_set,
         issuer=oauth.settings.issuer,
-        audience=oauth.settings.audience,
         cache_size=2,
         clock=oauth.clock,
     )
     tokens = [(await flows.client_credentials(partner))["access_token"] for _ in range(3)]
     for token in tokens:
-        await verifier.verify_token(token)
-    await verifier.verify_token(tokens[2])
+        await verifier.verify_token(token, audience=CRM)
+    await verifier.verify_token(tokens[2], audience=ORDERS)  # one entry serves every API
     assert verifier.cache_misses == 3 and verifier.cache_hits == 1
-    await verifier.verify_token(tokens[0])  # evicted, so verified again
+    await verifier.verify_token(tokens[0], audience=CRM)  # evicted, so verified again
     assert verifier.cache_misses == 4
 
 
@@ -267,4 +280,4 @@ async def test_arbitrary_garbage_never_escapes_as_another_error(oauth: OAuthServ
     examples()
     for token in outcomes:
         with pytest.raises(InvalidToken):
-            await oauth.verifier.verify_token(token)
+            await oauth.verifier.verify_token(token, audience=CRM)

@@ -23,6 +23,7 @@ from gateway.oauth.users import (
     authenticate_user,
 )
 from strata.db import Database
+from tests.gateway.oauth.conftest import WEB
 
 Flows = Any
 
@@ -168,7 +169,7 @@ async def test_a_demo_user_signs_in_to_the_demo_web_app(
                 "client_id": WEB_CLIENT_ID,
             },
         )
-    claims = await oauth.verifier.verify(f"Bearer {token.json()['access_token']}")
+    claims = await oauth.verifier.verify(f"Bearer {token.json()['access_token']}", audience=WEB)
     assert claims.customer_id == world.customers[demo.customer_index].crm_id
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from gateway.oauth import OAuthServer
 from gateway.oauth.models import OAuthClient, OAuthUser
+from tests.gateway.oauth.conftest import WEB
 
 Flows = Any
 Registered = Any
@@ -192,13 +193,13 @@ async def test_code_reuse_is_refused_and_revokes_what_it_issued(
     first = await _token(http, _exchange(code, verifier, web_app.id))
     assert first.status_code == 200
     tokens = first.json()
-    await oauth.verifier.verify(f"Bearer {tokens['access_token']}")
+    await oauth.verifier.verify(f"Bearer {tokens['access_token']}", audience=WEB)
 
     again = await _token(http, _exchange(code, verifier, web_app.id))
     _assert_error(again, 400, "invalid_grant")
 
     with pytest.raises(Exception, match="revoked"):
-        await oauth.verifier.verify(f"Bearer {tokens['access_token']}")
+        await oauth.verifier.verify(f"Bearer {tokens['access_token']}", audience=WEB)
     refresh = await _token(
         http,
         {
