@@ -89,3 +89,38 @@ async def test_problems_read_as_one_line(
     assert message in line and "\n" not in line
     assert caught.value.status == 422
     assert await RegistryService(database).list() == []
+
+
+async def test_register_a_public_api_or_be_told_it_needs_scopes(
+    database: Database, tmp_path: Path, make_document: Any, addresses: AddressPolicy
+):
+    path = tmp_path / "status.json"
+    path.write_text(json.dumps(make_document("Status")))
+    unscoped = arguments(name="status", read_scope=None, write_scope=None)
+
+    with pytest.raises(Problem) as caught:
+        await register_from_cli(database, openapi=str(path), addresses=addresses, **unscoped)
+    line = describe_problem(caught.value)
+    assert "read_scope: an API needs a read_scope or a write_scope" in line and "public" in line
+
+    api = await register_from_cli(
+        database, openapi=str(path), addresses=addresses, public=True, **unscoped
+    )
+    assert api.public and api.read_scope is None
+
+
+async def test_an_inproc_target_is_refused_from_the_command_line(
+    database: Database, tmp_path: Path, make_document: Any, addresses: AddressPolicy
+):
+    path = tmp_path / "crm.json"
+    path.write_text(json.dumps(make_document("CRM")))
+    with pytest.raises(Problem) as caught:
+        await register_from_cli(
+            database,
+            openapi=str(path),
+            addresses=addresses,
+            **arguments(name="crm-again", targets=["inproc://system/crm"]),
+        )
+    assert "targets.0: inproc:// targets are for Strata's built-in APIs only" in describe_problem(
+        caught.value
+    )
