@@ -3,6 +3,13 @@
 System APIs speak only this model; process APIs compose it. Money is a decimal string with a
 currency, times are UTC RFC 3339, ids are strings. Each system's data map turns its backend's
 native records into these and back.
+
+Every string is :data:`Text` (ids, codes, names: no control characters at all) or
+:data:`FreeText` (notes, descriptions, street lines: tab, line feed and carriage return too),
+so that what one system gives can be written to every other. XML 1.0 (the ERP) cannot hold
+the other C0 controls, U+FFFE or U+FFFF, PostgreSQL cannot hold NUL, and UTF-8 cannot hold a
+lone surrogate (which JSON can carry as ``\\ud800``). DEL is refused too: no backend field
+means it.
 """
 
 from __future__ import annotations
@@ -15,10 +22,58 @@ from enum import StrEnum
 from typing import Annotated, Generic, Protocol, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_REFUSED_IN_TEXT = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_REFUSED_IN_FREE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+TEXT_ERROR = "text_characters"
+
+
+def character_problem(value: str, *, free_text: bool = False) -> str | None:
+    """Why ``value`` cannot travel to every backend (the first character that cannot, and
+    where), or None when it can. ``free_text`` allows tab, line feed and carriage return."""
+    found = (_REFUSED_IN_FREE_TEXT if free_text else _REFUSED_IN_TEXT).search(value)
+    if found is None:
+        return None
+    code = ord(found.group())
+    where = f"U+{code:04X} at index {found.start()}"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"has an unpaired surrogate ({where})"
+    if code >= 0xFFFE:
+        return f"has a noncharacter ({where})"
+    allowed = "; only tab, line feed and carriage return are allowed" if free_text else ""
+    return f"has a control character ({where}){allowed}"
+
+
+def _text(value: str) -> str:
+    return _checked(value, free_text=False)
+
+
+def _free_text(value: str) -> str:
+    return _checked(value, free_text=True)
+
+
+def _checked(value: str, *, free_text: bool) -> str:
+    problem = character_problem(value, free_text=free_text)
+    if problem is not None:
+        # A custom error keeps the message as written ("Value error, " would lead a ValueError's).
+        raise PydanticCustomError(TEXT_ERROR, problem)
+    return value
+
+
+# The rules as annotations, for strings with constraints of their own. Put them after the
+# constraints: pydantic drops a ``pattern`` from the JSON schema when it follows a validator.
+TEXT_RULE = AfterValidator(_text)
+FREE_TEXT_RULE = AfterValidator(_free_text)
+
+Text = Annotated[str, TEXT_RULE]
+"""A string without control characters: ids, codes, names, subjects."""
+
+FreeText = Annotated[str, FREE_TEXT_RULE]
+"""A string that may also hold tab, line feed and carriage return: notes, descriptions."""
 
 
 class _HasSku(Protocol):
@@ -62,15 +117,17 @@ class CanonicalModel(BaseModel):
 
 class Money(CanonicalModel):
     amount: Amount = Field(description="Decimal string, never a float", examples=["129.00"])
-    currency: str = Field(pattern=_CURRENCY.pattern, description="ISO 4217 code", examples=["USD"])
+    currency: Text = Field(pattern=_CURRENCY.pattern, description="ISO 4217 code", examples=["USD"])
 
 
 class Address(CanonicalModel):
-    street: str | None = None
-    city: str | None = None
-    state: str | None = None
-    postal_code: str | None = None
-    country: str | None = Field(
+    street: FreeText | None = Field(
+        default=None, description="The street lines, separated by line feeds"
+    )
+    city: Text | None = None
+    state: Text | None = None
+    postal_code: Text | None = None
+    country: Text | None = Field(
         default=None, description="ISO 3166-1 alpha-2 code", examples=["US"]
     )
 
@@ -81,16 +138,16 @@ class CustomerKind(StrEnum):
 
 
 class Customer(CanonicalModel):
-    id: str = Field(
+    id: Text = Field(
         description="The customer's id (the CRM account id)", examples=["001Dn0000000001IAA"]
     )
     kind: CustomerKind
-    name: str = Field(description="Company name, or the person's full name")
-    first_name: str | None = None
-    last_name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    industry: str | None = None
+    name: Text = Field(description="Company name, or the person's full name")
+    first_name: Text | None = None
+    last_name: Text | None = None
+    email: Text | None = None
+    phone: Text | None = None
+    industry: Text | None = None
     billing_address: Address = Field(default_factory=Address)
     active: bool = True
     created_at: AwareDatetime
@@ -98,28 +155,28 @@ class Customer(CanonicalModel):
 
 
 class Product(CanonicalModel):
-    id: str
-    sku: str = Field(examples=["ELE-004-GRA"])
-    name: str
-    description: str | None = None
-    category: str | None = None
+    id: Text
+    sku: Text = Field(examples=["ELE-004-GRA"])
+    name: Text
+    description: FreeText | None = None
+    category: Text | None = None
     price: Money
     active: bool = True
 
 
 class Location(CanonicalModel):
-    id: str
-    code: str = Field(examples=["SFO-1"])
-    name: str
+    id: Text
+    code: Text = Field(examples=["SFO-1"])
+    name: Text
     address: Address = Field(default_factory=Address)
     latitude: float | None = None
     longitude: float | None = None
 
 
 class StockLevel(CanonicalModel):
-    sku: str
-    location_id: str
-    location_code: str
+    sku: Text
+    location_id: Text
+    location_code: Text
     on_hand: int = Field(description="Units physically at the location")
     committed: int = Field(description="Units promised to reservations and orders")
     available: int = Field(
@@ -136,12 +193,12 @@ class ReservationStatus(StrEnum):
 
 
 class Reservation(CanonicalModel):
-    id: str
-    sku: str
-    location_id: str
+    id: Text
+    sku: Text
+    location_id: Text
     quantity: int = Field(gt=0)
     status: ReservationStatus
-    external_id: str | None = Field(
+    external_id: Text | None = Field(
         default=None, description="The caller's id; the same one never reserves twice"
     )
     expires_at: AwareDatetime
@@ -160,17 +217,17 @@ class OrderStatus(StrEnum):
 
 
 class OrderLine(CanonicalModel):
-    sku: str
+    sku: Text
     quantity: int = Field(gt=0)
     unit_price: Money
     amount: Money
 
 
 class SalesOrder(CanonicalModel):
-    id: str = Field(description="The ERP's id for the order")
-    number: str = Field(description="The human-readable order number")
-    customer_id: str = Field(description="The canonical customer id")
-    external_id: str | None = None
+    id: Text = Field(description="The ERP's id for the order")
+    number: Text = Field(description="The human-readable order number")
+    customer_id: Text = Field(description="The canonical customer id")
+    external_id: Text | None = None
     status: OrderStatus
     lines: list[OrderLine]
     total: Money
@@ -185,11 +242,11 @@ class InvoiceStatus(StrEnum):
 
 
 class Invoice(CanonicalModel):
-    id: str
-    number: str
-    order_id: str
-    customer_id: str
-    external_id: str | None = None
+    id: Text
+    number: Text
+    order_id: Text
+    customer_id: Text
+    external_id: Text | None = None
     status: InvoiceStatus
     total: Money
     amount_due: Money
@@ -202,7 +259,7 @@ class Page(CanonicalModel, Generic[T]):
     """One page of a list; follow ``next_cursor`` for the next one."""
 
     items: list[T]
-    next_cursor: str | None = Field(
+    next_cursor: Text | None = Field(
         default=None, description="Pass as ?cursor= to get the next page"
     )
     total: int | None = Field(default=None, description="Items across all pages, when known")

@@ -1,7 +1,12 @@
 """Calls from the CRM system API to the CRM (Salesforce's REST API), and its answers in the
 canonical model. Salesforce's own error arrays become canonical problems here: an unknown id
 is 404, a refused field is 422 naming the canonical field, a taken external id is 409, and an
-answer that cannot be read is 502."""
+answer that cannot be read is 502, and a record that breaks the canonical model is 502
+``invalid-backend-data`` naming the record and field.
+
+Activities recorded with an external id stay with their customer: the org refuses to move
+such a task to another account (a validation rule on ``WhatId``), so recording another
+customer's external id is 409 and leaves that customer's activity as it was."""
 
 from __future__ import annotations
 
@@ -11,16 +16,19 @@ from typing import Any, TypeVar
 from urllib.parse import quote as url_quote
 
 import httpx
+from pydantic import ValidationError
 
 from strata.errors import Conflict, NotFound, Problem
-from system_apis.canonical import Customer
+from system_apis.canonical import Customer, CustomerKind
 from system_apis.common.backend_client import BackendClient, BackendError
+from system_apis.common.backend_data import invalid_backend_data
 from system_apis.crm.data_map import (
     ACCOUNT_FIELDS,
     ACTIVITY_FIELD_NAMES,
     CUSTOMER_FIELD_NAMES,
     TASK_FIELDS,
     NativeRecordError,
+    account_kind,
     account_to_customer,
     task_to_activity,
 )
@@ -77,11 +85,17 @@ class CrmClient:
 
     async def find_customers(self, query: Select) -> list[Customer]:
         records = await self._query(query)
-        return self._convert(records, account_to_customer)
+        return self._convert(CUSTOMERS, records, account_to_customer)
 
     async def get_customer(self, customer_id: str) -> Customer:
         record = await self._read(CUSTOMERS, customer_id)
-        return self._convert([record], account_to_customer)[0]
+        return self._convert(CUSTOMERS, [record], account_to_customer)[0]
+
+    async def get_customer_kind(self, customer_id: str) -> CustomerKind:
+        """The kind alone, read even when other values of the record break the canonical
+        model (so that a change can put them right)."""
+        record = await self._read(CUSTOMERS, customer_id, fields=("IsPersonAccount",))
+        return self._convert(CUSTOMERS, [record], account_kind)[0]
 
     async def create_customer(self, record: dict[str, Any]) -> str:
         return await self._create(CUSTOMERS, record)
@@ -96,17 +110,25 @@ class CrmClient:
 
     async def find_activities(self, query: Select) -> list[Activity]:
         records = await self._query(query)
-        return self._convert(records, task_to_activity)
+        return self._convert(ACTIVITIES, records, task_to_activity)
 
     async def get_activity(self, activity_id: str) -> Activity:
         record = await self._read(ACTIVITIES, activity_id)
-        return self._convert([record], task_to_activity)[0]
+        return self._convert(ACTIVITIES, [record], task_to_activity)[0]
 
     async def create_activity(self, record: dict[str, Any]) -> str:
         return await self._create(ACTIVITIES, record, missing=_customer_of(record))
 
     async def upsert_activity(self, external_id: str, record: dict[str, Any]) -> tuple[str, bool]:
-        return await self._upsert(ACTIVITIES, external_id, record, missing=_customer_of(record))
+        return await self._upsert(
+            ACTIVITIES,
+            external_id,
+            record,
+            missing=_customer_of(record),
+            moved=Conflict(
+                "another customer's activity already has this external_id", field="external_id"
+            ),
+        )
 
     # --- the REST resources ---
 
@@ -127,11 +149,17 @@ class CrmClient:
             raise self.backend.invalid("a query answer without a list of records")
         return records
 
-    async def _read(self, resource: _Resource, record_id: str) -> Mapping[str, Any]:
+    async def _read(
+        self,
+        resource: _Resource,
+        record_id: str,
+        *,
+        fields: tuple[str, ...] | None = None,
+    ) -> Mapping[str, Any]:
         response = await self.backend.request(
             "GET",
             f"{DATA}/sobjects/{resource.sobject}/{record_id}",
-            params={"fields": ",".join(resource.fields)},
+            params={"fields": ",".join(fields or resource.fields)},
         )
         if response.status_code != 200:
             raise self._refusal(response, resource, record_id)
@@ -174,6 +202,7 @@ class CrmClient:
         record: dict[str, Any],
         *,
         missing: Problem | None = None,
+        moved: Problem | None = None,
     ) -> tuple[str, bool]:
         # An upsert by external id lands on the same record however often it is sent.
         response = await self.backend.request(
@@ -183,7 +212,7 @@ class CrmClient:
             idempotent=True,
         )
         if response.status_code not in (200, 201):
-            raise self._refusal(response, resource, missing=missing)
+            raise self._refusal(response, resource, missing=missing, moved=moved)
         return self._saved_id(response)
 
     # --- reading answers ---
@@ -202,9 +231,28 @@ class CrmClient:
             raise self.backend.invalid("a save result that does not report success")
         return body["id"], response.status_code == 201
 
-    def _convert(self, records: list[Mapping[str, Any]], convert: Callable[..., T]) -> list[T]:
+    def _convert(
+        self,
+        resource: _Resource,
+        records: list[Mapping[str, Any]],
+        convert: Callable[..., T],
+    ) -> list[T]:
+        return [self._convert_one(resource, record, convert) for record in records]
+
+    def _convert_one(
+        self,
+        resource: _Resource,
+        record: Mapping[str, Any],
+        convert: Callable[..., T],
+    ) -> T:
         try:
-            return [convert(record) for record in records]
+            return convert(record)
+        except ValidationError as exc:
+            # Read fine, but a value breaks the canonical model (a control character in a
+            # name, say): no system further on should receive it.
+            raise invalid_backend_data(
+                self.backend.system, resource.label, record.get("Id"), exc
+            ) from None
         except (NativeRecordError, ValueError) as exc:
             raise self.backend.invalid(str(exc)) from None
 
@@ -215,9 +263,11 @@ class CrmClient:
         record_id: str | None = None,
         *,
         missing: Problem | None = None,
+        moved: Problem | None = None,
     ) -> Problem:
         """The canonical problem for a Salesforce error answer (``missing``: the one for a
-        lookup to a record that does not exist)."""
+        lookup to a record that does not exist; ``moved``: the one for the org refusing to
+        move the record to another parent)."""
         if response.status_code in (200, 201, 204):
             return self.backend.invalid(f"an unexpected {response.status_code} answer")
         error = self._first_error(response)
@@ -228,6 +278,9 @@ class CrmClient:
             return NotFound(resource.label, record_id)
         if code == "INVALID_CROSS_REFERENCE_KEY" and missing is not None:
             return missing
+        moving = code == "FIELD_CUSTOM_VALIDATION_EXCEPTION" and fields == ["WhatId"]
+        if moving and moved is not None:
+            return moved
         if code == "DUPLICATE_VALUE":
             names = [resource.field_names.get(f, f) for f in fields] or ["external_id"]
             return Conflict(f"another {resource.label} already has this {names[0]}", field=names[0])

@@ -40,7 +40,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from system_apis.backends.crm.ids import ACCOUNT_PREFIX, TASK_PREFIX, normalize_id
-from system_apis.canonical import Address, Customer, CustomerKind
+from system_apis.canonical import Customer, CustomerKind
 from system_apis.crm.schemas import (
     Activity,
     ActivityCreate,
@@ -302,36 +302,46 @@ def _optional(record: Mapping[str, Any], field: str) -> str | None:
     return value
 
 
-def account_to_customer(record: Mapping[str, Any]) -> Customer:
-    """The canonical customer for an Account record (with at least ACCOUNT_FIELDS)."""
+def account_kind(record: Mapping[str, Any]) -> CustomerKind:
+    """The kind of customer an Account record (with at least IsPersonAccount) is."""
     if not isinstance(record, Mapping):
         raise NativeRecordError("the account is not a JSON object")
     is_person = _required(record, "IsPersonAccount", bool)
+    return CustomerKind.PERSON if is_person else CustomerKind.COMPANY
+
+
+def account_to_customer(record: Mapping[str, Any]) -> Customer:
+    """The canonical customer for an Account record (with at least ACCOUNT_FIELDS)."""
+    is_person = account_kind(record) is CustomerKind.PERSON
     first, last = _optional(record, "FirstName"), _optional(record, "LastName")
     name = _optional(record, "Name")
     if name is None:
         if not (is_person and last):
             raise NativeRecordError("the record has no Name")
         name = full_name(first, last)
-    return Customer(
-        id=_required(record, "Id"),
-        kind=CustomerKind.PERSON if is_person else CustomerKind.COMPANY,
-        name=name,
-        first_name=first if is_person else None,
-        last_name=last if is_person else None,
-        email=_optional(record, "PersonEmail" if is_person else "Email__c"),
-        phone=_optional(record, "Phone"),
-        industry=_optional(record, "Industry"),
-        billing_address=Address(
-            street=_optional(record, "BillingStreet"),
-            city=_optional(record, "BillingCity"),
-            state=_optional(record, "BillingState"),
-            postal_code=_optional(record, "BillingPostalCode"),
-            country=country_code(_optional(record, "BillingCountry")),
-        ),
-        active=active_from_native(record.get("Active__c")),
-        created_at=parse_datetime(_required(record, "CreatedDate")),
-        updated_at=parse_datetime(_required(record, "LastModifiedDate")),
+    # Validated as one document, so that a refused value is named by its whole path
+    # (billing_address.city, not city).
+    return Customer.model_validate(
+        {
+            "id": _required(record, "Id"),
+            "kind": CustomerKind.PERSON if is_person else CustomerKind.COMPANY,
+            "name": name,
+            "first_name": first if is_person else None,
+            "last_name": last if is_person else None,
+            "email": _optional(record, "PersonEmail" if is_person else "Email__c"),
+            "phone": _optional(record, "Phone"),
+            "industry": _optional(record, "Industry"),
+            "billing_address": {
+                "street": _optional(record, "BillingStreet"),
+                "city": _optional(record, "BillingCity"),
+                "state": _optional(record, "BillingState"),
+                "postal_code": _optional(record, "BillingPostalCode"),
+                "country": country_code(_optional(record, "BillingCountry")),
+            },
+            "active": active_from_native(record.get("Active__c")),
+            "created_at": parse_datetime(_required(record, "CreatedDate")),
+            "updated_at": parse_datetime(_required(record, "LastModifiedDate")),
+        }
     )
 
 

@@ -18,7 +18,8 @@ from system_apis.crm.schemas import (
 )
 from system_apis.crm.service import CustomerFilters, CustomerService
 
-_TEXT = r"^[^\x00]*$"
+# Filters are text of the canonical model too: no control characters.
+_TEXT = r"^[^\x00-\x1f\x7f]*$"
 CustomerId = Annotated[
     str,
     Path(
@@ -245,10 +246,11 @@ def _add_activity_routes(router: APIRouter) -> None:
         summary="Record an activity",
         description="Records a call, email, meeting or order on the customer. With an "
         "`external_id`, recording the same one again updates it (200) instead of adding "
-        "another, so the call is safe to repeat.",
+        "another, so the call is safe to repeat. An `external_id` that another customer's "
+        "activity has is 409, and that activity stays as it was.",
         responses={
             200: {"description": "Already recorded; updated", "model": Activity},
-            **problem_responses(404, 422, *_BACKEND_ERRORS),
+            **problem_responses(404, 409, 422, *_BACKEND_ERRORS),
         },
     )
     async def record_activity(

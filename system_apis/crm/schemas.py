@@ -9,39 +9,39 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
-from system_apis.canonical import CanonicalModel, CustomerKind
+from system_apis.canonical import (
+    FREE_TEXT_RULE,
+    TEXT_RULE,
+    CanonicalModel,
+    CustomerKind,
+    FreeText,
+    Text,
+)
 
 _EMAIL = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
 
 
-def _storable(value: str) -> str:
-    # JSON can carry a NUL character; no database column can hold one.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-def _text(max_length: int) -> tuple[StringConstraints, AfterValidator]:
-    return (
-        StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length),
-        AfterValidator(_storable),
+def _stripped(max_length: int, pattern: str | None = None) -> StringConstraints:
+    return StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=max_length, pattern=pattern
     )
 
 
-Name = Annotated[str, *_text(255)]
-FirstName = Annotated[str, *_text(40)]
-LastName = Annotated[str, *_text(80)]
-Email = Annotated[str, *_text(80), StringConstraints(pattern=_EMAIL)]
-Phone = Annotated[str, *_text(40)]
-Industry = Annotated[str, *_text(255)]
-ExternalId = Annotated[str, *_text(255)]
-Subject = Annotated[str, *_text(255)]
-Description = Annotated[str, StringConstraints(max_length=32000), AfterValidator(_storable)]
-Street = Annotated[str, *_text(255)]
-City = Annotated[str, *_text(40)]
-State = Annotated[str, *_text(80)]
-PostalCode = Annotated[str, *_text(20)]
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+Name = Annotated[str, _stripped(255), TEXT_RULE]
+FirstName = Annotated[str, _stripped(40), TEXT_RULE]
+LastName = Annotated[str, _stripped(80), TEXT_RULE]
+Email = Annotated[str, _stripped(80, pattern=_EMAIL), TEXT_RULE]
+Phone = Annotated[str, _stripped(40), TEXT_RULE]
+Industry = Annotated[str, _stripped(255), TEXT_RULE]
+ExternalId = Annotated[str, _stripped(255), TEXT_RULE]
+Subject = Annotated[str, _stripped(255), TEXT_RULE]
+Description = Annotated[str, StringConstraints(max_length=32000), FREE_TEXT_RULE]
+# Salesforce keeps a street as one text area, a line per line of the address.
+Street = Annotated[str, _stripped(255), FREE_TEXT_RULE]
+City = Annotated[str, _stripped(40), TEXT_RULE]
+State = Annotated[str, _stripped(80), TEXT_RULE]
+PostalCode = Annotated[str, _stripped(20), TEXT_RULE]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), TEXT_RULE]
 
 
 def _storable_time(value: datetime) -> datetime:
@@ -130,16 +130,16 @@ class ActivityStatus(StrEnum):
 class Activity(CanonicalModel):
     """Something that happened with a customer: a call, an email, a meeting, an order."""
 
-    id: str = Field(
+    id: Text = Field(
         description="The activity's id (the CRM task id)", examples=["00TDn0000000001IAA"]
     )
-    customer_id: str = Field(examples=["001Dn0000000001IAA"])
+    customer_id: Text = Field(examples=["001Dn0000000001IAA"])
     kind: ActivityKind
-    subject: str | None = Field(default=None, examples=["Order #1042"])
+    subject: Text | None = Field(default=None, examples=["Order #1042"])
     status: ActivityStatus
     occurred_at: AwareDatetime
-    description: str | None = None
-    external_id: str | None = Field(
+    description: FreeText | None = None
+    external_id: Text | None = Field(
         default=None, description="The caller's id for the activity, when it gave one"
     )
 

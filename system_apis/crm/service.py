@@ -12,7 +12,7 @@ from typing import Any
 
 from strata.db import utcnow
 from strata.errors import NotFound, Problem
-from system_apis.canonical import Customer, CustomerKind, Page
+from system_apis.canonical import Customer, CustomerKind, Page, character_problem
 from system_apis.crm import soql
 from system_apis.crm.client import CrmClient
 from system_apis.crm.data_map import (
@@ -167,13 +167,13 @@ class CustomerService:
 
     async def update_customer(self, raw_id: str, changes: CustomerUpdate) -> Customer:
         identifier = _customer_id(raw_id)
-        # The kind decides which Salesforce field holds the email, so read it first.
-        current = await self.crm.get_customer(identifier)
-        _check_changes(changes, current.kind)
-        record = customer_changes_to_account(changes, current.kind)
-        if not record:
-            return current
-        await self.crm.update_customer(identifier, record)
+        # The kind decides which Salesforce field holds the email, so read it first; only
+        # it, so that a change can correct a value the canonical model refuses to read.
+        kind = await self.crm.get_customer_kind(identifier)
+        _check_changes(changes, kind)
+        record = customer_changes_to_account(changes, kind)
+        if record:
+            await self.crm.update_customer(identifier, record)
         return await self.crm.get_customer(identifier)
 
     async def upsert_customer(
@@ -242,5 +242,8 @@ class CustomerService:
 
 
 def _check_external_id(external_id: str) -> None:
-    if not external_id.strip() or len(external_id) > 255 or "\x00" in external_id:
+    if not external_id.strip() or len(external_id) > 255:
         raise invalid_input("external_id", "must be 1 to 255 characters", "path")
+    problem = character_problem(external_id)
+    if problem is not None:
+        raise invalid_input("external_id", problem, "path")

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from strata.errors import NotFound
 from system_apis.canonical import Customer, Invoice, InvoiceStatus, OrderStatus, SalesOrder
 from system_apis.common.backend_client import BackendClient
+from system_apis.common.backend_data import invalid_backend_data
 from system_apis.erp import data_map
 from system_apis.erp.data_map import (
     CUSTOMER_FIELDS,
@@ -38,6 +39,8 @@ from system_apis.erp.xml_reader import MappingError, Record, parse_answer, to_by
 
 RECORDS = "/services/rest/record/v1"
 _XML = {"content-type": "application/xml", "accept": "application/xml"}
+# The canonical name of each ERP record type, for naming a record that cannot be passed on.
+_RESOURCES = {"customer": "customer", "salesOrder": "order", "invoice": "invoice"}
 T = TypeVar("T")
 
 
@@ -95,10 +98,11 @@ class ErpClient:
         except MappingError as exc:
             raise self.backend.invalid(str(exc)) from None
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise self.backend.invalid(
-                f"a <{record.tag}> whose {where} does not fit the canonical model ({first['msg']})",
+            raise invalid_backend_data(
+                self.backend.system,
+                _RESOURCES.get(record.tag, record.tag),
+                record.attribute("internalId"),
+                exc,
             ) from None
 
     def _listing(

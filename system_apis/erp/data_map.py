@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from urllib.parse import quote
 from xml.etree.ElementTree import Element, SubElement
 
@@ -42,7 +43,6 @@ from system_apis.canonical import (
     Invoice,
     InvoiceStatus,
     Money,
-    OrderLine,
     OrderStatus,
     SalesOrder,
 )
@@ -262,18 +262,21 @@ def address_element(parent: Element, address: Address) -> None:
         add(holder, native, value)
 
 
-def address_from_record(record: Record) -> Address:
+def address_values(record: Record) -> dict[str, str | None]:
+    """The canonical address fields of the record's default billing address, unchecked."""
     entries = record.children("addressbookList/addressbook")
     billing = [e for e in entries if e.optional("defaultBilling") == "true"] or entries
     if not billing:
-        return Address()
+        return {}
     holder = billing[0]
-    return Address(
-        **{
-            canonical: holder.optional(f"addressbookAddress/{native}")
-            for native, canonical in ADDRESS_FIELDS
-        }
-    )
+    return {
+        canonical: holder.optional(f"addressbookAddress/{native}")
+        for native, canonical in ADDRESS_FIELDS
+    }
+
+
+def address_from_record(record: Record) -> Address:
+    return Address.model_validate(address_values(record))
 
 
 # --- customers ------------------------------------------------------------------------------
@@ -310,20 +313,26 @@ def _record_name(record: Record) -> CanonicalName:
 def customer_from_record(record: Record) -> Customer:
     """The canonical customer an ERP record describes (the ERP holds no industry)."""
     name = _record_name(record)
-    return Customer(
-        id=customer_id_from_reference(
-            record.required_attribute("internalId"), record.attribute("externalId")
-        ),
-        kind=name.kind,
-        name=name.name,
-        first_name=name.first_name,
-        last_name=name.last_name,
-        email=record.optional("email"),
-        phone=record.optional("phone"),
-        billing_address=address_from_record(record),
-        active=record.optional("isInactive") != "true",
-        created_at=timestamp_from_text(record.required("dateCreated"), "dateCreated"),
-        updated_at=timestamp_from_text(record.required("lastModifiedDate"), "lastModifiedDate"),
+    # Validated as one document, so that a refused value is named by its whole path
+    # (billing_address.city, not city).
+    return Customer.model_validate(
+        {
+            "id": customer_id_from_reference(
+                record.required_attribute("internalId"), record.attribute("externalId")
+            ),
+            "kind": name.kind,
+            "name": name.name,
+            "first_name": name.first_name,
+            "last_name": name.last_name,
+            "email": record.optional("email"),
+            "phone": record.optional("phone"),
+            "billing_address": address_values(record),
+            "active": record.optional("isInactive") != "true",
+            "created_at": timestamp_from_text(record.required("dateCreated"), "dateCreated"),
+            "updated_at": timestamp_from_text(
+                record.required("lastModifiedDate"), "lastModifiedDate"
+            ),
+        }
     )
 
 
@@ -398,32 +407,39 @@ def entity_customer_id(record: Record) -> str:
     )
 
 
-def _order_line(line: Record, currency: str) -> OrderLine:
+def _order_line(line: Record, currency: str) -> dict[str, Any]:
+    """The canonical fields of an order line, checked with the order they are on."""
     quantity = line.required("quantity")
     if not re.fullmatch(r"[0-9]{1,9}", quantity) or int(quantity) < 1:
         raise MappingError(f"line quantity {quantity!r} is not a positive whole number")
-    return OrderLine(
-        sku=line.required("item"),
-        quantity=int(quantity),
-        unit_price=money_from_text(line.required("rate"), currency, "line rate"),
-        amount=money_from_text(line.required("amount"), currency, "line amount"),
-    )
+    return {
+        "sku": line.required("item"),
+        "quantity": int(quantity),
+        "unit_price": money_from_text(line.required("rate"), currency, "line rate"),
+        "amount": money_from_text(line.required("amount"), currency, "line amount"),
+    }
 
 
 def order_from_record(record: Record) -> SalesOrder:
     if record.tag != "salesOrder":
         raise MappingError(f"expected a <salesOrder> record, got <{record.tag}>")
     currency = record.required("currency")
-    return SalesOrder(
-        id=record.required_attribute("internalId"),
-        number=record.required("tranId"),
-        customer_id=entity_customer_id(record),
-        external_id=record.attribute("externalId"),
-        status=order_status_from_code(record.required("status")),
-        lines=[_order_line(line, currency) for line in record.children("itemList/item")],
-        total=money_from_text(record.required("total"), currency, "total"),
-        created_at=timestamp_from_text(record.required("createdDate"), "createdDate"),
-        updated_at=timestamp_from_text(record.required("lastModifiedDate"), "lastModifiedDate"),
+    # Validated as one document, so that a refused value is named by its whole path
+    # (lines.0.sku, not sku).
+    return SalesOrder.model_validate(
+        {
+            "id": record.required_attribute("internalId"),
+            "number": record.required("tranId"),
+            "customer_id": entity_customer_id(record),
+            "external_id": record.attribute("externalId"),
+            "status": order_status_from_code(record.required("status")),
+            "lines": [_order_line(line, currency) for line in record.children("itemList/item")],
+            "total": money_from_text(record.required("total"), currency, "total"),
+            "created_at": timestamp_from_text(record.required("createdDate"), "createdDate"),
+            "updated_at": timestamp_from_text(
+                record.required("lastModifiedDate"), "lastModifiedDate"
+            ),
+        }
     )
 
 

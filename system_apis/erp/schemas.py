@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, field_validator
 
 from system_apis.canonical import (
+    FREE_TEXT_RULE,
+    TEXT_RULE,
     Address,
     Amount,
     CanonicalModel,
@@ -19,6 +21,7 @@ from system_apis.canonical import (
     InvoiceStatus,
     Money,
     OrderStatus,
+    Text,
 )
 
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,100}$"
@@ -33,14 +36,16 @@ ExternalId = Annotated[
         description="The caller's id for this record; sending the "
         "same one again returns the first record",
     ),
+    TEXT_RULE,
 ]
 Currency = Annotated[
-    str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code", examples=["USD"])
+    str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code", examples=["USD"]), TEXT_RULE
 ]
+Memo = Annotated[str, Field(max_length=999), FREE_TEXT_RULE]
 
 
 class OrderLineRequest(CanonicalModel):
-    sku: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,59}$", examples=["ELE-004-GRA"])
+    sku: Text = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,59}$", examples=["ELE-004-GRA"])
     quantity: int = Field(gt=0, le=1_000_000, examples=[2])
     unit_price: Annotated[Amount, Field(ge=0, le=MAX_AMOUNT)] = Field(
         description="Price of one unit, in the order's currency",
@@ -49,7 +54,7 @@ class OrderLineRequest(CanonicalModel):
 
 
 class CreateOrderRequest(CanonicalModel):
-    customer_id: str = Field(
+    customer_id: Text = Field(
         pattern=CUSTOMER_ID_PATTERN,
         description="The canonical customer id (the CRM account id)",
         examples=["001Dn0000000001IAA"],
@@ -61,7 +66,7 @@ class CreateOrderRequest(CanonicalModel):
         default=OrderStatus.PENDING_FULFILLMENT,
         description="pending_approval to have the order approved before fulfilment",
     )
-    memo: str | None = Field(default=None, max_length=999)
+    memo: Memo | None = None
 
 
 class OrderStatusChange(CanonicalModel):
@@ -69,7 +74,7 @@ class OrderStatusChange(CanonicalModel):
 
 
 class CreateInvoiceRequest(CanonicalModel):
-    order_id: str = Field(
+    order_id: Text = Field(
         min_length=1, max_length=20, description="The ERP's id for the order", examples=["93"]
     )
     external_id: ExternalId
@@ -114,15 +119,15 @@ class CurrencyBalance(CanonicalModel):
 class ErpCustomerAccount(CanonicalModel):
     """The ERP's view of a customer: who they are to accounting, and what they owe."""
 
-    customer_id: str = Field(description="The canonical customer id (the CRM account id)")
-    erp_id: str = Field(description="The ERP's internal id for the customer")
-    number: str = Field(description="The ERP's customer number", examples=["CUST-00042"])
+    customer_id: Text = Field(description="The canonical customer id (the CRM account id)")
+    erp_id: Text = Field(description="The ERP's internal id for the customer")
+    number: Text = Field(description="The ERP's customer number", examples=["CUST-00042"])
     kind: CustomerKind
-    name: str
-    first_name: str | None = None
-    last_name: str | None = None
-    email: str | None = None
-    phone: str | None = None
+    name: Text
+    first_name: Text | None = None
+    last_name: Text | None = None
+    email: Text | None = None
+    phone: Text | None = None
     billing_address: Address = Field(default_factory=Address)
     active: bool
     currency: Currency = Field(description="The customer's primary currency")

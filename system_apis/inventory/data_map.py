@@ -36,7 +36,6 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from system_apis.canonical import (
-    Address,
     Location,
     Money,
     Product,
@@ -203,19 +202,22 @@ def street_to_native(street: str | None) -> tuple[str | None, str | None]:
 
 
 def location_from_native(location: ShopifyLocation) -> Location:
-    return Location(
-        id=canonical_id(location.id),
-        code=location.code or canonical_id(location.id),
-        name=location.name,
-        address=Address(
-            street=street_from_native(location.address1, location.address2),
-            city=location.city,
-            state=location.province_code,
-            postal_code=location.zip,
-            country=location.country_code,
-        ),
-        latitude=location.latitude,
-        longitude=location.longitude,
+    # Validated as one document, so that a refused value is named by its whole path.
+    return Location.model_validate(
+        {
+            "id": canonical_id(location.id),
+            "code": location.code or canonical_id(location.id),
+            "name": location.name,
+            "address": {
+                "street": street_from_native(location.address1, location.address2),
+                "city": location.city,
+                "state": location.province_code,
+                "postal_code": location.zip,
+                "country": location.country_code,
+            },
+            "latitude": location.latitude,
+            "longitude": location.longitude,
+        }
     )
 
 

@@ -6,11 +6,20 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from system_apis.canonical import TEXT_RULE
+
 MAX_QUANTITY = 1_000_000_000
 MAX_TTL_SECONDS = 30 * 24 * 3600
 
-Sku = Annotated[str, StringConstraints(min_length=1, max_length=255, strip_whitespace=True)]
-LocationId = Annotated[str, StringConstraints(min_length=1, max_length=32, strip_whitespace=True)]
+Sku = Annotated[
+    str, StringConstraints(min_length=1, max_length=255, strip_whitespace=True), TEXT_RULE
+]
+LocationId = Annotated[
+    str, StringConstraints(min_length=1, max_length=32, strip_whitespace=True), TEXT_RULE
+]
+ExternalId = Annotated[
+    str, StringConstraints(min_length=1, max_length=255, strip_whitespace=True), TEXT_RULE
+]
 
 
 class _Request(BaseModel):
@@ -37,13 +46,7 @@ class ReservationRequest(_Request):
     sku: Sku
     location_id: LocationId
     quantity: Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY)]
-    external_id: (
-        Annotated[
-            str,
-            StringConstraints(min_length=1, max_length=255, strip_whitespace=True),
-        ]
-        | None
-    ) = Field(
+    external_id: ExternalId | None = Field(
         default=None,
         description="Your id for this reservation: sending it again "
         "returns the reservation made the first time",

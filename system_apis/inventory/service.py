@@ -9,11 +9,19 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
+
 from strata.errors import NotFound
 from system_apis.canonical import Location, Page, Product, Reservation, StockLevel
+from system_apis.common.backend_data import invalid_backend_data
 from system_apis.inventory import data_map
 from system_apis.inventory.client import InventoryClient
-from system_apis.inventory.native import ShopifyLocation, ShopifyProduct, ShopifyVariant
+from system_apis.inventory.native import (
+    ShopifyLocation,
+    ShopifyProduct,
+    ShopifyReservation,
+    ShopifyVariant,
+)
 from system_apis.inventory.problems import InvalidField
 from system_apis.inventory.schemas import MAX_QUANTITY, ReservationRequest, StockAdjustment
 
@@ -43,11 +51,16 @@ class InventoryService:
     def __init__(self, client: InventoryClient) -> None:
         self.client = client
 
-    def _mapped(self, convert: Callable[..., T], *args: Any) -> T:
+    def _mapped(self, convert: Callable[..., T], *args: Any, source: tuple[str, object]) -> T:
+        """``convert(*args)``, its failure a 502 naming the native record ``source`` (kind, id)."""
         try:
             return convert(*args)
         except data_map.DataMapError as exc:
             raise self.client.backend.invalid(str(exc)) from None
+        except ValidationError as exc:
+            # Read fine, but a value breaks the canonical model: no system further on
+            # should receive it.
+            raise invalid_backend_data(self.client.backend.system, *source, exc) from None
 
     # --- catalog --------------------------------------------------------------------------
 
@@ -70,7 +83,13 @@ class InventoryService:
         items = [
             item
             for product in page.records
-            for item in self._mapped(data_map.products_from_native, product, currency, wanted)
+            for item in self._mapped(
+                data_map.products_from_native,
+                product,
+                currency,
+                wanted,
+                source=("Shopify product", product.id),
+            )
         ]
         following = encode_cursor(page.next_page_info, scope) if page.next_page_info else None
         return Page[Product](items=items, next_cursor=following)
@@ -78,7 +97,9 @@ class InventoryService:
     async def get_product(self, sku: str) -> Product:
         product, variant = await self._variant(sku)
         currency = await self.client.shop_currency()
-        return self._mapped(data_map.product_from_native, product, variant, currency)
+        return self._mapped(
+            data_map.product_from_native, product, variant, currency, source=("product", sku)
+        )
 
     async def list_locations(self, *, cursor: str | None, limit: int) -> Page[Location]:
         position = decode_cursor(cursor, {}) if cursor else "0"
@@ -90,18 +111,23 @@ class InventoryService:
         shown = remaining[:limit]
         following = encode_cursor(str(shown[-1].id), {}) if len(remaining) > limit else None
         return Page[Location](
-            items=[self._mapped(data_map.location_from_native, loc) for loc in shown],
+            items=[self._location(loc) for loc in shown],
             next_cursor=following,
             total=len(locations),
         )
 
     # --- stock ----------------------------------------------------------------------------
 
+    def _location(self, location: ShopifyLocation) -> Location:
+        return self._mapped(
+            data_map.location_from_native, location, source=("location", location.id)
+        )
+
     def _code(self, locations: dict[int, ShopifyLocation], location_id: int) -> str:
         location = locations.get(location_id)
         if location is None:
             raise self.client.backend.invalid(f"a level names an unknown location {location_id}")
-        return data_map.location_from_native(location).code
+        return self._location(location).code
 
     async def stock(
         self, *, sku: str, location_id: str | None, cursor: str | None, limit: int
@@ -130,6 +156,7 @@ class InventoryService:
                 level,
                 sku,
                 self._code(locations, level.location_id),
+                source=("stock level", f"of {sku} at location {level.location_id}"),
             )
             for level in page.records
         ]
@@ -156,22 +183,33 @@ class InventoryService:
         location = await self.client.location(level.location_id)
         if location is None:
             raise self.client.backend.invalid(f"the level's location {level.location_id} is gone")
-        code = data_map.location_from_native(location).code
-        return self._mapped(data_map.stock_level_from_native, level, change.sku, code)
+        code = self._location(location).code
+        return self._mapped(
+            data_map.stock_level_from_native,
+            level,
+            change.sku,
+            code,
+            source=("stock level", f"of {change.sku} at location {level.location_id}"),
+        )
 
     # --- reservations ---------------------------------------------------------------------
 
     async def reserve(self, request: ReservationRequest) -> tuple[Reservation, bool]:
         _, variant = await self._variant(request.sku)
         record, created = await self.client.reserve(request, variant.inventory_item_id)
-        return data_map.reservation_from_native(record, request.sku), created
+        return self._reservation(record, request.sku), created
 
     async def get_reservation(self, reservation_id: str) -> Reservation:
         record = await self.client.reservation(reservation_id)
         sku = await self.client.sku_of(record.inventory_item_id)
-        return data_map.reservation_from_native(record, sku)
+        return self._reservation(record, sku)
 
     async def settle(self, reservation_id: str, action: str) -> Reservation:
         record = await self.client.settle(reservation_id, action)
         sku = await self.client.sku_of(record.inventory_item_id)
-        return data_map.reservation_from_native(record, sku)
+        return self._reservation(record, sku)
+
+    def _reservation(self, record: ShopifyReservation, sku: str) -> Reservation:
+        return self._mapped(
+            data_map.reservation_from_native, record, sku, source=("reservation", record.id)
+        )

@@ -175,3 +175,41 @@ async def test_an_activity_belongs_to_its_customer(api: httpx.AsyncClient) -> No
     ):
         response = await api.get(f"/customers/{customer}/activities/{activity_id}")
         assert response.status_code == 404, (customer, activity_id)
+
+
+async def test_another_customers_external_id_is_a_conflict_that_changes_nothing(
+    api: httpx.AsyncClient, seeded: Database
+) -> None:
+    body = {"kind": "order", "subject": "Order #7001", "external_id": "order-7001"}
+    mine = await api.post(f"/customers/{GLOBEX}/activities", json=body)
+    assert mine.status_code == 201, mine.text
+    tasks = await count_tasks(seeded)
+
+    theirs = await api.post(
+        f"/customers/{HEDY}/activities",
+        json=body | {"subject": "Taken over", "description": "Overwritten"},
+    )
+
+    assert theirs.status_code == 409, theirs.text
+    assert theirs.headers["content-type"] == "application/problem+json"
+    problem = theirs.json()
+    assert problem["type"].endswith("/conflict")
+    assert problem["field"] == "external_id"
+    assert GLOBEX not in problem["detail"]  # nothing about the other customer
+    kept = await api.get(f"/customers/{GLOBEX}/activities/{mine.json()['id']}")
+    assert kept.json() == mine.json()
+    assert await count_tasks(seeded) == tasks
+    assert all(i["external_id"] != "order-7001" for i in await history(api, HEDY, limit=200))
+
+
+async def test_the_owner_still_records_its_external_id_again(api: httpx.AsyncClient) -> None:
+    body = {"kind": "order", "subject": "Order #7002", "external_id": "order-7002"}
+    first = await api.post(f"/customers/{GLOBEX}/activities", json=body)
+    refused = await api.post(f"/customers/{HEDY}/activities", json=body)
+    # The 15-character form of the id names the same customer.
+    again = await api.post(
+        f"/customers/{GLOBEX[:15]}/activities", json=body | {"status": "waiting"}
+    )
+    assert (first.status_code, refused.status_code, again.status_code) == (201, 409, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["status"] == "waiting"

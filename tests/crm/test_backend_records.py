@@ -350,3 +350,52 @@ async def test_unknown_paths_and_methods_answer_in_salesforce_form(
     assert missing.status_code == 404 and error_of(missing)["errorCode"] == "NOT_FOUND"
     wrong = await sf.put(f"{ACCOUNTS}/{GLOBEX}", json={})
     assert wrong.status_code == 405 and error_of(wrong)["errorCode"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_a_task_with_an_external_id_stays_on_its_account(sf: httpx.AsyncClient) -> None:
+    url = f"{TASKS}/External_Id__c/order-9"
+    made = await sf.patch(url, json={"WhatId": GLOBEX, "Subject": "Order 9"})
+    assert made.status_code == 201, made.text
+    task = made.json()["id"]
+    before = await read(sf, "Task", task)
+
+    moved = await sf.patch(url, json={"WhatId": HEDY, "Subject": "Taken"})
+    by_id = await sf.patch(f"{TASKS}/{task}", json={"WhatId": HEDY})
+
+    for response in (moved, by_id):
+        assert response.status_code == 400, response.text
+        error = error_of(response)
+        assert (error["errorCode"], error["fields"]) == (
+            "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+            ["WhatId"],
+        )
+    assert await read(sf, "Task", task) == before
+    same = await sf.patch(url, json={"WhatId": GLOBEX[:15], "Subject": "Order 9, paid"})
+    assert same.status_code == 200 and same.json()["id"] == task
+
+
+async def test_a_task_without_an_external_id_can_move(sf: httpx.AsyncClient) -> None:
+    task = await create(sf, "Task", {"WhatId": GLOBEX, "Subject": "Misfiled call"})
+    response = await sf.patch(f"{TASKS}/{task}", json={"WhatId": HEDY})
+    assert response.status_code == 204, response.text
+    assert (await read(sf, "Task", task))["WhatId"] == HEDY
+
+
+async def test_concurrent_upserts_from_two_accounts_leave_the_task_with_one(
+    sf: httpx.AsyncClient,
+) -> None:
+    url = f"{TASKS}/External_Id__c/RACE-TASK"
+    owners = [GLOBEX, HEDY] * 3
+    responses = await asyncio.gather(
+        *(sf.patch(url, json={"WhatId": owner, "Subject": owner}) for owner in owners)
+    )
+    task = await records(
+        sf, "SELECT Id, WhatId, Subject FROM Task WHERE External_Id__c = 'RACE-TASK'"
+    )
+    [stored] = task
+    for owner, response in zip(owners, responses, strict=True):
+        if owner == stored["WhatId"]:
+            assert response.status_code in (200, 201), response.text
+        else:
+            assert error_of(response)["errorCode"] == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
+    assert stored["Subject"] == stored["WhatId"]

@@ -3,6 +3,10 @@
 Accounts come in two kinds, as in an org with Person Accounts enabled: a business account has
 a ``Name``; a person account has ``FirstName``/``LastName``/``PersonEmail`` and Salesforce
 composes its ``Name`` from them. A record's kind is chosen when it is created.
+
+The org has one validation rule of its own on tasks: a task recorded with an external id stays
+on the record it was recorded on (its ``WhatId`` cannot change). Without it an upsert by
+external id would move one customer's activity to another and overwrite it.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from typing import Any
 
 from system_apis.backends.crm.errors import SalesforceError
 from system_apis.backends.crm.records import required_missing
-from system_apis.backends.crm.sobjects import ACCOUNT, FieldSpec, SObjectSpec
+from system_apis.backends.crm.sobjects import ACCOUNT, TASK, FieldSpec, SObjectSpec
 
 _PERSON_ONLY = ("FirstName", "LastName", "PersonEmail")
 
@@ -44,6 +48,8 @@ def update_values(
     by_name = {field.name: value for field, value in values.items()}
     if spec is ACCOUNT:
         _account_on_update(by_name, current)
+    elif spec is TASK:
+        _task_on_update(by_name, current)
     return {_column(spec, name): value for name, value in by_name.items()}
 
 
@@ -68,6 +74,17 @@ def _account_on_update(values: dict[str, Any], current: Any) -> None:
         first = values.get("FirstName", current.first_name)
         last = values.get("LastName", current.last_name)
         values["Name"] = person_name(first, last)
+
+
+def _task_on_update(values: dict[str, Any], current: Any) -> None:
+    moved = "WhatId" in values and values["WhatId"] != current.what_id
+    if moved and current.external_id is not None:
+        raise SalesforceError(
+            400,
+            "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+            "A task recorded with an external id stays on its record.",
+            ["WhatId"],
+        )
 
 
 def person_name(first: str | None, last: str) -> str:
