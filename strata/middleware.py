@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import Any
 
@@ -16,6 +17,7 @@ from strata.errors import PROBLEM_JSON, problem_body
 REQUEST_ID_HEADER = b"x-request-id"
 _TRACEPARENT = b"traceparent"
 _SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+_CONNECTION_CLOSE = (b"connection", b"close")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -82,7 +84,13 @@ def _structlog_var(key: str) -> ContextVar[Any]:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses request bodies over ``max_bytes`` with 413, whether or not Content-Length is sent."""
+    """Refuses request bodies over ``max_bytes`` with 413, whether or not Content-Length is sent.
+
+    The 413 says ``Connection: close``: the server then closes instead of reading the rest of
+    the body to find the next request on the connection. So does any answer the app gives
+    before it has read the body it was sent (a form reader's own, smaller limit; a refusal
+    before the body is looked at), for the same reason.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -100,16 +108,20 @@ class BodySizeLimitMiddleware:
         received = 0
         response_started = False
         refused = False
+        body_unread = bool(declared and declared != "0") or (
+            _header(scope, b"transfer-encoding") is not None
+        )
 
         # Past the limit, the 413 goes out at once and the app is told the client left:
         # frameworks turn errors raised while reading the body into their own 400s.
         async def limited_receive() -> Message:
-            nonlocal received, refused
+            nonlocal received, refused, body_unread
             if refused:
                 return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                body_unread = body_unread and bool(message.get("more_body"))
                 if received > self.max_bytes:
                     refused = True
                     if not response_started:
@@ -123,6 +135,8 @@ class BodySizeLimitMiddleware:
                 return
             if message["type"] == "http.response.start":
                 response_started = True
+                if body_unread:
+                    message["headers"] = _closing(message.get("headers", ()))
             await send(message)
 
         await self.app(scope, limited_receive, guarded_send)
@@ -145,7 +159,13 @@ class BodySizeLimitMiddleware:
                 "headers": [
                     (b"content-type", PROBLEM_JSON.encode()),
                     (b"content-length", str(len(body)).encode()),
+                    _CONNECTION_CLOSE,
                 ],
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _closing(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` with ``Connection: close`` in place of any Connection header."""
+    return [pair for pair in headers if pair[0].lower() != b"connection"] + [_CONNECTION_CLOSE]

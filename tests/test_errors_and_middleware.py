@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
+from starlette.types import Message, Receive, Scope, Send
 
 from strata.context import current_request_id, current_traceparent
 from strata.errors import PROBLEM_JSON, NotFound, install_problem_handlers
@@ -30,6 +31,10 @@ def inline_app(max_body: int = 2048) -> object:
     @app.get("/widgets/{widget_id}")
     async def get(widget_id: str) -> Widget:
         raise NotFound("widget", widget_id)
+
+    @app.post("/early")
+    async def early() -> dict[str, str]:
+        return {"answered": "without reading the body"}
 
     @app.get("/boom")
     async def boom() -> None:
@@ -123,6 +128,7 @@ async def test_declared_oversized_body_is_refused_with_413() -> None:
         response = await http.post("/widgets", json={"name": "x" * 5000, "size": 1})
     assert response.status_code == 413
     assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.headers["connection"] == "close"
     assert response.json()["limit_bytes"] == 2048
 
 
@@ -138,6 +144,42 @@ async def test_streamed_oversized_body_is_refused_with_413() -> None:
             headers={"content-type": "application/json"},
         )
     assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.headers["connection"] == "close"
+
+
+async def test_an_answer_before_the_body_is_read_closes_the_connection() -> None:
+    async with client(inline_app()) as http:
+        early = await http.post("/early", content=b"x" * 1000)
+        read = await http.post("/widgets", json={"name": "x", "size": 1})
+        bodiless = await http.post("/early")
+    assert early.status_code == 200
+    assert early.headers["connection"] == "close"
+    assert read.status_code == 200 and "connection" not in read.headers
+    assert bodiless.status_code == 200 and "connection" not in bodiless.headers
+
+
+async def test_reading_stops_at_the_chunk_that_passes_the_limit() -> None:
+    sent: list[Message] = []
+    chunks_read = 0
+
+    async def receive() -> Message:
+        nonlocal chunks_read
+        chunks_read += 1
+        return {"type": "http.request", "body": b"x" * 1024, "more_body": chunks_read < 100}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def reads_everything(scope: Scope, receive: Receive, send: Send) -> None:
+        while (await receive()).get("more_body"):
+            pass
+
+    scope = {"type": "http", "method": "POST", "path": "/widgets", "headers": []}
+    await BodySizeLimitMiddleware(reads_everything, 2048)(scope, receive, send)
+    assert chunks_read == 3
+    assert sent[0]["status"] == 413
+    assert (b"connection", b"close") in sent[0]["headers"]
 
 
 async def test_layer_client_carries_request_id_and_trace_down() -> None:

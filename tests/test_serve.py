@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import select
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +13,7 @@ import httpx
 import pytest
 
 from tests.support_server import STRATA, Server, start_server, stop
+from tests.support_sockets import closed_by_server, problem_of, read_response
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +137,66 @@ def test_a_bad_setting_stops_the_start_with_one_line(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "STRATA_PORT" in lines[0]
+
+
+def _connect(server: Server) -> socket.socket:
+    host, port = server.base_url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
+def test_a_64_kib_header_is_refused_with_431_and_closed(server: Server) -> None:
+    with _connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 65_536 + b"\r\n\r\n")
+        response = read_response(sock)
+        assert response.startswith(b"HTTP/1.1 431 "), response[:200]
+        assert problem_of(response)["limit_bytes"] == 32_768
+        assert closed_by_server(sock)
+
+
+def test_a_declared_huge_body_to_the_gateway_is_413_and_closed(server: Server) -> None:
+    with _connect(server) as sock:
+        sock.sendall(
+            b"POST /oauth/token HTTP/1.1\r\nHost: t\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 52428800\r\n\r\n" + b"a" * 65_536
+        )
+        response = read_response(sock)
+        assert response.startswith(b"HTTP/1.1 413 "), response[:200]
+        assert b"\r\nconnection: close\r\n" in response.lower()
+        assert problem_of(response)["limit_bytes"] == 1_048_576
+        assert closed_by_server(sock)
+
+
+def _send_chunked(sock: socket.socket, path: bytes, content_type: bytes) -> bytes:
+    """Sends a chunked body of up to 4 MiB (four times the limit) until the server answers;
+    the answer."""
+    sock.sendall(
+        b"POST " + path + b" HTTP/1.1\r\nHost: t\r\nContent-Type: " + content_type + b"\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
+    chunk = b"%x\r\n%s\r\n" % (65_536, b"a" * 65_536)
+    for _ in range(64):
+        try:
+            sock.sendall(chunk)
+        except OSError:  # closed after its answer, with what was sent still unread
+            break
+        if select.select([sock], [], [], 0)[0]:
+            break
+    return read_response(sock)
+
+
+def test_a_chunked_body_past_the_limit_is_413_and_closed(server: Server) -> None:
+    with _connect(server) as sock:
+        response = _send_chunked(sock, b"/admin/apis", b"application/json")
+        assert response.startswith(b"HTTP/1.1 413 "), response[:200]
+        assert b"\r\nconnection: close\r\n" in response.lower()
+        assert closed_by_server(sock)
+
+
+def test_an_oauth_form_past_its_own_limit_is_refused_and_closed(server: Server) -> None:
+    with _connect(server) as sock:
+        response = _send_chunked(sock, b"/oauth/token", b"application/x-www-form-urlencoded")
+        assert response.startswith(b"HTTP/1.1 400 "), response[:200]
+        assert b'"error":"invalid_request"' in response
+        assert b"\r\nconnection: close\r\n" in response.lower()
+        assert closed_by_server(sock)
