@@ -134,12 +134,24 @@ async def test_a_customer_asking_only_for_back_office_scopes_gets_invalid_scope(
 async def test_the_refusal_after_sign_in_says_why_and_uses_up_the_request(
     seeded: OAuthServer, flows: Flows
 ) -> None:
-    redirect_uri = SEEDED[DOCS_CLIENT_ID]
-    returned = await authorize(flows, DOCS_CLIENT_ID, redirect_uri, BACK_OFFICE, *DANA)
+    params = {
+        "response_type": "code",
+        "client_id": DOCS_CLIENT_ID,
+        "redirect_uri": SEEDED[DOCS_CLIENT_ID],
+        "scope": BACK_OFFICE,
+        "code_challenge": s256("v" * 43),
+        "code_challenge_method": "S256",
+    }
+    async with flows.browser() as browser:
+        request_id = flows.request_id(await browser.get("/oauth/authorize", params=params))
+        refused = await flows.submit(browser, request_id, *DANA)
+        again = await flows.submit(browser, request_id, *DANA)
 
-    assert returned.params["error"] == "invalid_scope"
-    description = returned.params["error_description"]
+    returned = dict(parse_qsl(urlsplit(refused.headers["location"]).query))
+    assert returned["error"] == "invalid_scope" and "code" not in returned
+    description = returned["error_description"]
     assert "customer" in description and "crm:read" in description
+    assert again.status_code == 400 and "expired or was already used" in again.text
 
 
 async def test_a_customer_app_seeded_before_gets_no_catalog_scope_for_a_customer(
