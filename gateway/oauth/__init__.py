@@ -6,6 +6,7 @@ it once the database is migrated::
     oauth = build_oauth(database, settings.oauth)       # -> OAuthServer
     app.include_router(oauth.router)                    # /oauth/*, /.well-known/*
     app.include_router(oauth.admin_router)              # /admin/clients (scope admin)
+    app.include_router(oauth.users_admin_router)        # /admin/users (scope admin)
     await oauth.start()                                 # signing key, revocation poll
     ...
     await oauth.stop()
@@ -48,9 +49,12 @@ Checking tokens, in any layer:
 
 Clients and users: ``await create_client(session_or_db, name, scopes, tier="standard",
 redirect_uris=(), public=False) -> (client, plain_secret)`` (the CLI and the admin API call
-it) and ``await oauth.seed_demo_users(world)`` (users ``dana``, ``eli``, ``fran``, passwords
-``<name>-demo-password``, linked to the first CRM customers; and the public clients
-``strata-web``, ``strata-mobile`` and ``strata-docs`` for the API catalog's Swagger UI).
+it) and ``await oauth.seed_demo_users(world)`` (customers ``dana``, ``eli``, ``fran``
+linked to the first CRM customers, developer ``devi`` and operator ``otto``, passwords
+``<name>-demo-password``; and the public clients ``strata-web``, ``strata-mobile``,
+``strata-cli``, ``strata-portal`` and ``strata-docs`` for the API catalog's Swagger UI).
+A person's token carries only the scopes their roles entitle them to
+(:mod:`gateway.oauth.roles`); operators set roles with ``/admin/users`` or ``strata users``.
 """
 
 from __future__ import annotations
