@@ -22,6 +22,7 @@ from gateway.catalog.swagger import DocsOAuth, create_gateway_docs_router
 from gateway.guard import ScopeGuard
 from gateway.health import HealthChecks, create_health_router
 from gateway.oauth import Claims, OAuthServer, TokenVerifier, build_oauth
+from gateway.oauth.scopes import METRICS_SCOPE
 from gateway.portal import create_portal_router
 from gateway.proxy import GatewayDataPath, ProxyMetrics, ProxySettings
 from gateway.proxy.headers import header
@@ -197,6 +198,7 @@ def create_gateway(
         create_health_router(
             health or HealthChecks(database, settings.redis_url),
             metrics_registry,
+            metrics_guard=own_endpoints.require_scopes(METRICS_SCOPE),
         )
     )
     for router in extra_routers:

@@ -1,14 +1,21 @@
-"""Liveness, readiness and metrics of a gateway process."""
+"""Liveness, readiness and metrics of a gateway process.
+
+``/readyz`` is public and may be polled by anyone, so it answers from a result at most
+:data:`READY_MAX_AGE_SECONDS` old: one run of the checks at a time, and callers that arrive
+while one runs wait for it. ``/metrics`` names upstream URLs: it needs a token with
+``metrics:read``.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
 import redis.asyncio as redis
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sqlalchemy import text
@@ -18,6 +25,8 @@ from strata.db import Database
 from strata.http import in_process
 
 CHECK_TIMEOUT_SECONDS = 2.0
+READY_MAX_AGE_SECONDS = 1.0
+Clock = Callable[[], float]
 
 
 class HealthChecks:
@@ -29,10 +38,37 @@ class HealthChecks:
         database: Database,
         redis_url: str | None = None,
         builtin_apps: Mapping[str, ASGIApp] | None = None,
+        *,
+        max_age_seconds: float = READY_MAX_AGE_SECONDS,
+        clock: Clock = time.monotonic,
     ) -> None:
         self.database = database
         self.redis_url = redis_url
         self.builtin_apps = dict(builtin_apps or {})
+        self.max_age_seconds = max_age_seconds
+        self._clock = clock
+        self._latest: tuple[float, dict[str, str]] | None = None
+        self._running: asyncio.Task[dict[str, str]] | None = None
+
+    async def current(self) -> dict[str, str]:
+        """The results of a run that started at most ``max_age_seconds`` ago: the latest, or
+        the one in flight, or a new one."""
+        latest = self._latest
+        if latest is not None and self._clock() - latest[0] < self.max_age_seconds:
+            return latest[1]
+        if self._running is None:
+            self._running = asyncio.create_task(self._run_and_keep())
+        # Shielded: a caller that gives up does not cancel the run the others wait for.
+        return await asyncio.shield(self._running)
+
+    async def _run_and_keep(self) -> dict[str, str]:
+        started = self._clock()
+        try:
+            results = await self.run()
+        finally:
+            self._running = None
+        self._latest = (started, results)
+        return results
 
     async def run(self) -> dict[str, str]:
         checks: dict[str, Any] = {"database": self._database()}
@@ -76,7 +112,13 @@ class HealthChecks:
             raise RuntimeError(f"answered {response.status_code}")
 
 
-def create_health_router(checks: HealthChecks, metrics: CollectorRegistry) -> APIRouter:
+def create_health_router(
+    checks: HealthChecks,
+    metrics: CollectorRegistry,
+    *,
+    metrics_guard: Callable[..., Awaitable[Any]],
+) -> APIRouter:
+    """``metrics_guard`` is the dependency that admits a scraper (a ``metrics:read`` token)."""
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="Alive: the process answers")
@@ -89,14 +131,19 @@ def create_health_router(checks: HealthChecks, metrics: CollectorRegistry) -> AP
         responses={503: {"description": "Something the gateway needs is not ready"}},
     )
     async def readyz() -> JSONResponse:
-        results = await checks.run()
+        results = await checks.current()
         ready = all(result == "ok" for result in results.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": results},
             status_code=200 if ready else 503,
         )
 
-    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        include_in_schema=False,
+        dependencies=[Depends(metrics_guard)],
+    )
     async def prometheus_metrics() -> Response:
         return Response(generate_latest(metrics), media_type=CONTENT_TYPE_LATEST)
 

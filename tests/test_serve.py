@@ -200,3 +200,19 @@ def test_an_oauth_form_past_its_own_limit_is_refused_and_closed(server: Server) 
         assert b'"error":"invalid_request"' in response
         assert b"\r\nconnection: close\r\n" in response.lower()
         assert closed_by_server(sock)
+
+
+def test_metrics_need_a_metrics_read_token(server: Server) -> None:
+    assert httpx.get(f"{server.base_url}/metrics").status_code == 401
+    admin = {"Authorization": f"Bearer {server.token('admin')}"}
+    assert httpx.get(f"{server.base_url}/metrics", headers=admin).status_code == 403
+    scraper = {"Authorization": f"Bearer {server.token('metrics:read')}"}
+    scraped = httpx.get(f"{server.base_url}/metrics", headers=scraper)
+    assert scraped.status_code == 200
+    assert scraped.headers["content-type"].startswith("text/plain")
+
+
+def test_readiness_stays_public(server: Server) -> None:
+    response = httpx.get(f"{server.base_url}/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["database"] == "ok"

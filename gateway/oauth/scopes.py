@@ -19,6 +19,8 @@ SCOPE_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]{0,40}(:[a-z0-9_.-]{1,40}){0,3}$")
 ADMIN_SCOPE = "admin"
 # For resource servers (RFC 7662 §4): introspect tokens issued to other clients.
 INTROSPECT_SCOPE = "tokens:introspect"
+# For scrapers: /metrics names every upstream, so it is not public.
+METRICS_SCOPE = "metrics:read"
 GATEWAY_LAYER = "gateway"
 BACK_OFFICE_LAYERS = frozenset({"system", "process"})
 
@@ -52,6 +54,7 @@ BUILT_IN: dict[str, ScopeInfo] = _built_in(
     ("apps:read", GATEWAY_LAYER, "See the client apps you registered"),
     ("apps:write", GATEWAY_LAYER, "Register and delete your own client apps"),
     (INTROSPECT_SCOPE, GATEWAY_LAYER, "Introspect tokens issued to other clients"),
+    (METRICS_SCOPE, GATEWAY_LAYER, "Read the gateway's Prometheus metrics"),
     (ADMIN_SCOPE, GATEWAY_LAYER, "Manage clients, users and the API registry"),
 )
 BUILT_IN_SCOPES: dict[str, str] = {name: info.description for name, info in BUILT_IN.items()}
