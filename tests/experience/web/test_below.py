@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from experience.support import ExperienceStack
+from experience.support import WEB, ExperienceStack
 from experience.web.shop import assert_problem, cart, check_out, placed_order, signed_in
 from experience_apis.common.clients import BELOW, ExperienceClients
 from experience_apis.web.app import create_api
@@ -58,7 +58,7 @@ async def web_over(
     clients = ExperienceClients.connect(
         {below: f"http://{below}.{layer}" for below, (layer, _) in BELOW.items()}, transports
     )
-    app = create_api(clients, stack.oauth.verifier)
+    app = create_api(clients, stack.oauth.verifier.for_audience(WEB))
     try:
         async with layer_client("http://web.experience", in_process(app)) as web:
             yield web
