@@ -18,7 +18,7 @@ from gateway.health import HealthChecks
 from gateway.oauth import build_oauth
 from strata.db import Database
 from strata.layers import BACKEND_MODULES, Layers, build_layers
-from strata.middleware import RequestContextMiddleware
+from strata.middleware import PageHeadersMiddleware, RequestContextMiddleware
 from strata.migrate import upgrade_database
 from strata.settings import Settings
 from system_apis.backends.inventory import sweep_expired_reservations
@@ -40,8 +40,9 @@ class Strata:
 
     @property
     def asgi(self) -> ASGIApp:
-        """What a server runs: the request context outermost, then the gateway."""
-        return RequestContextMiddleware(self.gateway.asgi)
+        """What a server runs: the request context outermost, then the gateway; every HTML
+        page it answers has a Content-Security-Policy."""
+        return RequestContextMiddleware(PageHeadersMiddleware(self.gateway.asgi))
 
     async def start(self) -> None:
         await upgrade_database(self.layers.database)

@@ -169,3 +169,52 @@ class BodySizeLimitMiddleware:
 def _closing(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """``headers`` with ``Connection: close`` in place of any Connection header."""
     return [pair for pair in headers if pair[0].lower() != b"connection"] + [_CONNECTION_CLOSE]
+
+
+# For an HTML page that sets no policy of its own: nothing runs, loads or frames it.
+DEFAULT_PAGE_POLICY = (
+    b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+_PAGE_DEFAULTS = (
+    (b"content-security-policy", DEFAULT_PAGE_POLICY),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+)
+
+
+class PageHeadersMiddleware:
+    """Fails closed for HTML pages: one answered without a Content-Security-Policy (a
+    framework's default docs page, a stand-in's, an upstream's) gets the strictest policy,
+    X-Frame-Options DENY and nosniff. The pages that need more set their own policy."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_defaults(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", ())
+                if _is_html(headers):
+                    message["headers"] = _with_page_defaults(headers)
+            await send(message)
+
+        await self.app(scope, receive, send_with_defaults)
+
+
+def _is_html(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    return any(
+        name.lower() == b"content-type" and value.lower().startswith(b"text/html")
+        for name, value in headers
+    )
+
+
+def _with_page_defaults(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    given = list(headers)
+    present = {name.lower() for name, _ in given}
+    if b"content-security-policy" in present:
+        return given
+    return given + [pair for pair in _PAGE_DEFAULTS if pair[0] not in present]

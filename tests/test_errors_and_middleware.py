@@ -12,7 +12,12 @@ from starlette.types import Message, Receive, Scope, Send
 from strata.context import current_request_id, current_traceparent
 from strata.errors import PROBLEM_JSON, NotFound, install_problem_handlers
 from strata.http import in_process, layer_client
-from strata.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from strata.middleware import (
+    DEFAULT_PAGE_POLICY,
+    BodySizeLimitMiddleware,
+    PageHeadersMiddleware,
+    RequestContextMiddleware,
+)
 
 
 class Widget(BaseModel):
@@ -197,3 +202,31 @@ async def test_layer_client_carries_request_id_and_trace_down() -> None:
     body = response.json()
     assert body["seen"]["request_id"] == "req-42" == body["mine"]
     assert body["seen"]["traceparent"].split("-")[1] == body["trace"].split("-")[1]
+
+
+def page_app(headers: list[tuple[bytes, bytes]]) -> PageHeadersMiddleware:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"<p>hi</p>"})
+
+    return PageHeadersMiddleware(app)
+
+
+async def test_an_html_page_without_a_policy_gets_the_strictest() -> None:
+    async with client(page_app([(b"content-type", b"text/html; charset=utf-8")])) as http:
+        response = await http.get("/")
+    assert response.headers["content-security-policy"] == DEFAULT_PAGE_POLICY.decode()
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_page_policy_of_its_own_and_other_answers_are_left_alone() -> None:
+    own = [(b"content-type", b"text/html"), (b"content-security-policy", b"script-src 'self'")]
+    async with client(page_app(own)) as http:
+        page = await http.get("/")
+    async with client(page_app([(b"content-type", b"application/json")])) as http:
+        data = await http.get("/")
+    assert page.headers["content-security-policy"] == "script-src 'self'"
+    assert "x-frame-options" not in page.headers
+    assert "content-security-policy" not in data.headers

@@ -216,3 +216,21 @@ def test_readiness_stays_public(server: Server) -> None:
     response = httpx.get(f"{server.base_url}/readyz")
     assert response.status_code == 200
     assert response.json()["checks"]["database"] == "ok"
+
+
+def test_every_html_page_has_a_policy(server: Server) -> None:
+    admin = {"Authorization": f"Bearer {server.token('admin')}"}
+    pages = {
+        "/docs": {},
+        "/apis/crm/docs": {},
+        "/apis/_assets/oauth2-redirect.html": {},
+        "/portal": {},
+        "/app": {},
+        "/backends/inventory/docs": admin,  # the stand-in's own framework page
+    }
+    for path, headers in pages.items():
+        response = httpx.get(server.base_url + path, headers=headers)
+        assert response.status_code == 200, path
+        assert response.headers["content-type"].startswith("text/html"), path
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
+        assert response.headers["x-frame-options"] == "DENY", path
