@@ -10,7 +10,7 @@ from gateway.oauth.clients import ACTIVE, PENDING
 from gateway.oauth.crypto import Passwords
 from gateway.oauth.models import OAuthClient
 from strata.db import Database
-from tests.commands.in_process import run_strata_command
+from tests.commands.strata_command import run_strata_command
 
 
 async def test_list_and_approve_the_pending_apps(database: Database) -> None:
@@ -21,20 +21,20 @@ async def test_list_and_approve_the_pending_apps(database: Database) -> None:
     active, _ = await create_client(database, "Shop window", "me:read", passwords=passwords)
 
     everyone = await run_strata_command(database.url, "clients", "list")
-    assert everyone.exit_code == 0, everyone.output
+    assert everyone.exit_code == 0, everyone.stderr
     listed = {item["client_id"]: item for item in json.loads(everyone.stdout)}
     assert listed.keys() == {waiting.id, active.id}
     assert listed[active.id]["status"] == ACTIVE
     assert all("client_secret" not in item for item in listed.values())
 
     pending = await run_strata_command(database.url, "clients", "list", "--pending")
-    assert pending.exit_code == 0, pending.output
+    assert pending.exit_code == 0, pending.stderr
     [shown] = json.loads(pending.stdout)
     assert shown["client_id"] == waiting.id and shown["status"] == PENDING
     assert "orders:write" in shown["status_reason"]
 
     approved = await run_strata_command(database.url, "clients", "approve", waiting.id)
-    assert approved.exit_code == 0, approved.output
+    assert approved.exit_code == 0, approved.stderr
     assert json.loads(approved.stdout)["status"] == ACTIVE
     async with database.session() as session:
         stored = await session.get(OAuthClient, waiting.id)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from gateway.oauth.models import OAuthUser
 from tests.acceptance_support import assert_problem
-from tests.commands.in_process import run_strata_command
+from tests.commands.strata_command import run_strata_command
 from tests.gateway.portal.conftest import Portal, bearer, s256
 
 BACK_OFFICE = ["crm:write", "erp:write", "inventory:write", "orders:write"]
@@ -158,10 +158,10 @@ async def test_an_operator_approves_from_the_command_line(portal: Portal, devi: 
     database_url = portal.strata.layers.database.url
 
     listed = await run_strata_command(database_url, "clients", "list", "--pending")
-    assert listed.exit_code == 0, listed.output
+    assert listed.exit_code == 0, listed.stderr
     assert [item["client_id"] for item in json.loads(listed.stdout)] == [app["client_id"]]
     approved = await run_strata_command(database_url, "clients", "approve", app["client_id"])
-    assert approved.exit_code == 0, approved.output
+    assert approved.exit_code == 0, approved.stderr
 
     issued = await portal.token_answer(app["client_id"], app["client_secret"])
     assert issued.status_code == 200, issued.text
