@@ -110,14 +110,20 @@ async def test_the_gateway_and_the_api_both_check_who_may_call(assembled: InProc
         stock_only = await session.fetch_token(
             TOKEN_URL, grant_type="client_credentials", scope="inventory:read"
         )
-        no_me_scope = {"Authorization": f"Bearer {stock_only['access_token']}"}
+        for_inventory = {"Authorization": f"Bearer {stock_only['access_token']}"}
+        write_only = await session.fetch_token(
+            TOKEN_URL, grant_type="client_credentials", scope="me:write"
+        )
+        no_read_scope = {"Authorization": f"Bearer {write_only['access_token']}"}
 
         no_token = await http.get(f"{MOBILE}/me")
-        wrong_scope = await http.get(f"{MOBILE}/me", headers=no_me_scope)
+        wrong_audience = await http.get(f"{MOBILE}/me", headers=for_inventory)
+        wrong_scope = await http.get(f"{MOBILE}/me", headers=no_read_scope)
         not_a_person = await http.get(f"{MOBILE}/me", headers=as_partner)
         dashboard = await http.get(f"{WEB}/dashboard", headers=as_partner)
 
     assert no_token.status_code == 401
+    assert_problem(wrong_audience, 401, "invalid-token")  # a token for the inventory API
     assert_problem(wrong_scope, 403, "insufficient-scope")  # refused at the gateway
     assert_problem(not_a_person, 403, "not-a-customer")  # refused by the API itself
     assert_problem(dashboard, 403, "not-a-customer")
