@@ -99,6 +99,7 @@ def check_listed(page: Page, client_id: str, name: str) -> None:
     expect(row.get_by_test_id(f"app-name-{client_id}")).to_have_text(name)
     for cell in (client_id, "confidential", SCOPE, "free"):
         expect(row).to_contain_text(cell)
+    expect(row.get_by_test_id(f"app-status-{client_id}")).to_have_text("active")
     expect(page.get_by_test_id("apps-count")).to_have_text("1 of 20 apps")
 
 
@@ -146,6 +147,23 @@ def public_app_goes_with_its_credentials(page: Page) -> None:
     expect(page.get_by_test_id(f"app-{client_id}")).to_contain_text("public")
     delete_app(page, client_id, "storefront")
     expect(page.get_by_test_id("new-secret")).to_be_hidden()
+
+
+def pending_app_says_why(page: Page) -> None:
+    """An app asking for a back-office scope is made pending: the page says so, and why, both
+    with its credentials and in its row."""
+    page.get_by_test_id("app-name").fill("order-robot")
+    page.get_by_test_id("scope-orders:write").check()
+    page.get_by_test_id("create-submit").click()
+    expect(page.get_by_test_id("new-secret")).to_be_visible()
+    pending = page.get_by_test_id("new-app-pending")
+    expect(pending).to_be_visible()
+    expect(pending).to_contain_text("waits for an operator's approval (orders:write")
+    client_id = page.get_by_test_id("new-client-id").inner_text()
+    status = page.get_by_test_id(f"app-status-{client_id}")
+    expect(status).to_contain_text("pending")
+    expect(status).to_contain_text("it gets no token until then")
+    delete_app(page, client_id, "order-robot")
 
 
 def sign_out(page: Page, base_url: str) -> None:
@@ -199,6 +217,7 @@ def test_a_developer_registers_an_app_uses_it_and_deletes_it(web_server: Server,
     assert no_token.json()["error"] == "invalid_client"
 
     public_app_goes_with_its_credentials(page)
+    pending_app_says_why(page)
     sign_out(page, base_url)
 
     # Nothing went wrong in the page but the one registration the server refused.
