@@ -195,8 +195,9 @@ def test_stdin_is_a_body_too(cli: Cli, reader: ClientCredentials) -> None:
 def test_a_client_error_exits_1_and_prints_the_problem(
     assembled: Assembled, cli: Cli, reader: ClientCredentials
 ) -> None:
-    erp_only = assembled.client("erp:read")
-    refused = cli.call("GET", CUSTOMERS, connection=cli.as_client(erp_only))
+    # A token for the CRM API (crm:write) that cannot read it.
+    write_only = assembled.client("crm:write")
+    refused = cli.call("GET", CUSTOMERS, connection=cli.as_client(write_only))
     assert refused.status == 1
     problem = refused.json()
     assert problem["status"] == 403
