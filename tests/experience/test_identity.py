@@ -79,3 +79,25 @@ async def test_each_experience_api_refuses_a_token_for_the_other_only(
         assert refused.headers["content-type"] == "application/problem+json"
         assert "another audience" in refused.headers["www-authenticate"]
     assert (web_served.status_code, mobile_served.status_code) == (200, 200)
+
+
+async def test_the_process_apis_take_tokens_for_themselves_and_the_experience_apis(
+    stack: ExperienceStack,
+) -> None:
+    # Until calls below carry tokens of their own, the experience APIs pass their user's on.
+    base = "http://127.0.0.1:8000"
+    tokens = {
+        audience: bearer(await stack.user_token("eli", audience=(f"{base}{audience}",)))
+        for audience in ("/process/orders/v1", "/experience/web/v1", "/system/crm/v1")
+    }
+    async with stack.below("process", "orders") as orders:
+        answers = {
+            audience: await orders.get("/orders", headers=token)
+            for audience, token in tokens.items()
+        }
+
+    assert answers["/process/orders/v1"].status_code == 200, answers["/process/orders/v1"].text
+    assert answers["/experience/web/v1"].status_code == 200
+    refused = answers["/system/crm/v1"]
+    assert refused.status_code == 401
+    assert "another audience" in refused.headers["www-authenticate"]
