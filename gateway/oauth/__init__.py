@@ -17,7 +17,8 @@ Endpoints (``oauth.router``):
   ``authorization_code`` with PKCE S256 (public web and mobile apps, no secret) and
   ``refresh_token`` (rotated at each use; a reused refresh token revokes its whole family).
   Client authentication: ``client_secret_basic``, ``client_secret_post``, or ``none`` with
-  ``client_id`` for public clients. Errors are RFC 6749 JSON.
+  ``client_id`` for public clients. Errors are RFC 6749 JSON. Every grant, and the
+  authorization endpoint, take RFC 8707 ``resource`` (repeatable): the APIs the token is for.
 - ``GET|POST /oauth/authorize``: the sign-in and consent page (CSRF-safe form).
 - ``POST /oauth/introspect`` (RFC 7662, confidential clients), ``POST /oauth/revoke``
   (RFC 7009).
