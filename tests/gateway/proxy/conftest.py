@@ -29,10 +29,10 @@ from gateway.proxy import Caller, GatewayDataPath, ProxyMetrics, ProxySettings, 
 from gateway.routes import ApiRoute, RouteTable, RouteTableHolder
 from strata.middleware import RequestContextMiddleware
 
-# The default route's audience: the data path's default base URL and its prefix.
-CRM_AUDIENCE = frozenset({"http://127.0.0.1:8000/system/crm/v1"})
-READER = Caller("user-1", "web", frozenset({"crm:read"}), "standard", CRM_AUDIENCE)
-WRITER = Caller("svc-1", "batch", frozenset({"crm:read", "crm:write"}), "premium", CRM_AUDIENCE)
+# The APIs these tests route (the data path's default base URL and their prefixes).
+AUDIENCE = frozenset({"http://127.0.0.1:8000/system/crm/v1", "http://127.0.0.1:8000/system/erp/v1"})
+READER = Caller("user-1", "web", frozenset({"crm:read"}), "standard", AUDIENCE)
+WRITER = Caller("svc-1", "batch", frozenset({"crm:read", "crm:write"}), "premium", AUDIENCE)
 TOKENS = StaticTokens({"read-token": READER, "write-token": WRITER})
 
 
