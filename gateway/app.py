@@ -23,6 +23,7 @@ from gateway.guard import ScopeGuard
 from gateway.health import HealthChecks, create_health_router
 from gateway.oauth import Claims, OAuthServer, TokenVerifier, build_oauth
 from gateway.oauth.scopes import METRICS_SCOPE
+from gateway.oauth.throttle import FailureThrottle, Throttled
 from gateway.portal import create_portal_router
 from gateway.proxy import GatewayDataPath, ProxyMetrics, ProxySettings
 from gateway.proxy.headers import header
@@ -32,6 +33,7 @@ from gateway.proxy.hooks import (
     Limit,
     LimitDecision,
     RawHeaders,
+    RefusedAuthentication,
     Verdict,
 )
 from gateway.ratelimit import RateLimiter, build_limiter, rate_limit_header_list, refusal_response
@@ -111,6 +113,21 @@ def token_checker(verifier: TokenVerifier) -> Authenticate:
     return authenticate
 
 
+def refusal_counter(throttle: FailureThrottle) -> RefusedAuthentication:
+    """The data path's count of refused credentials: against the same per-address budget as
+    wrong passwords and client secrets."""
+
+    async def refused(address: str) -> int | None:
+        try:
+            await throttle.check("bearer", None, address)
+        except Throttled as spent:
+            return spent.retry_after
+        await throttle.failed("bearer", None, address)
+        return None
+
+    return refused
+
+
 def rate_limit_hook(limiter: RateLimiter) -> Limit:
     """The data path's rate limit: a client by its id and tier (the route's own rate tier
     first), an anonymous caller by its IP address."""
@@ -154,7 +171,7 @@ def create_gateway(
     """The gateway; ``oauth`` is passed in when the layers behind it need its token verifier
     before the gateway exists (the experience APIs check user tokens themselves)."""
     metrics_registry = CollectorRegistry()
-    oauth = oauth or build_oauth(database, settings.oauth)
+    oauth = oauth or build_oauth(database, settings.oauth, redis_url=settings.redis_url)
     limiter = build_limiter(settings.rate_limits, settings.redis_url, registry=metrics_registry)
     addresses = AddressPolicy.allowing(settings.registry.allowed_networks)
     registry = RegistryService(
@@ -211,6 +228,7 @@ def create_gateway(
         BodySizeLimitMiddleware(app, settings.max_body_bytes),
         authenticate=token_checker(oauth.verifier),
         limit=rate_limit_hook(limiter),
+        refused=refusal_counter(oauth.throttle),
         upstream_credentials=UpstreamCredentialIssuer(
             oauth.keys, oauth.settings.issuer, oauth.clock
         ),

@@ -92,7 +92,7 @@ def create_strata(settings: Settings, database: Database | None = None) -> Strat
     """Every layer and the gateway in front of them, built but not started."""
     database = database or Database(settings.async_database_url, echo=settings.database_echo)
     # Built first: the experience APIs check user tokens with the gateway's own verifier.
-    oauth = build_oauth(database, settings.oauth)
+    oauth = build_oauth(database, settings.oauth, redis_url=settings.redis_url)
     layers = build_layers(settings, database, oauth.verifier)
 
     @asynccontextmanager

@@ -42,6 +42,7 @@ from gateway.oauth.models import (
 )
 from gateway.oauth.pages import error_page, login_page
 from gateway.oauth.scopes import ScopeVocabulary, format_scope, parse_scope
+from gateway.oauth.throttle import FailureThrottle, Throttled, address_of
 from gateway.oauth.tokens import TokenService
 from gateway.oauth.users import authenticate_user
 from strata.db import Database
@@ -78,7 +79,9 @@ class Authorizer:
         vocabulary: ScopeVocabulary,
         tokens: TokenService,
         audiences: Audiences,
+        throttle: FailureThrottle,
     ) -> None:
+        self._throttle = throttle
         self._database = database
         self._settings = settings
         self._passwords = passwords
@@ -256,11 +259,25 @@ class Authorizer:
         form: dict[str, str],
     ) -> Response:
         username = form.get("username", "")[:150]
+        address = address_of(request)
+        try:
+            # Before the hash: a flood of wrong passwords costs no hashing.
+            await self._throttle.check("password", username, address)
+        except Throttled as refused:
+            return await self._sign_in_again(
+                request,
+                pending,
+                username,
+                f"Too many failed sign-ins from here. Try again in {refused.retry_after} s.",
+                status=429,
+                headers={"Retry-After": str(refused.retry_after)},
+            )
         async with self._database.session() as session:
             user = await authenticate_user(
                 session, username, form.get("password", "")[:1024], self._passwords
             )
         if user is None:
+            await self._throttle.failed("password", username, address)
             return await self._failed_attempt(request, pending, target, username)
         if not await self._complete(pending.id):
             return _expired()
@@ -323,11 +340,24 @@ class Authorizer:
             return self._redirect_error(
                 target, AccessDeniedError(description="too many failed sign-in attempts")
             )
+        return await self._sign_in_again(request, pending, username, "Wrong username or password.")
+
+    async def _sign_in_again(
+        self,
+        request: Request,
+        pending: AuthorizationRequest,
+        username: str,
+        error: str,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        """The same form once more (its request kept), saying what went wrong."""
         async with self._database.session() as session:
             client = await find_client(session, pending.client_id)
         if client is None:
             return _expired()
-        return login_page(
+        page = login_page(
             action=request.url.path,
             request_id=pending.id,
             consent=await describe_consent(
@@ -338,8 +368,11 @@ class Authorizer:
                 parse_scope(pending.scope),
             ),
             username=username,
-            error="Wrong username or password.",
+            error=error,
+            status=status,
         )
+        page.headers.update(headers or {})
+        return page
 
     async def _complete(self, request_id: str) -> bool:
         """Uses up the request; False when another submission already did."""

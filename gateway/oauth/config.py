@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
+from gateway.oauth.throttle import ThrottleSettings
+
 SigningAlgorithm = Literal["RS256", "ES256"]
 
 
@@ -30,6 +32,8 @@ class OAuthSettings(BaseModel):
     authorization_code_ttl_seconds: Annotated[int, Field(ge=10, le=600)] = 60
     authorization_request_ttl_seconds: Annotated[int, Field(ge=60, le=3_600)] = 600
     login_max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    # Failed passwords and client secrets, per account and address and per address.
+    throttle: ThrottleSettings = ThrottleSettings()
 
     signing_alg: SigningAlgorithm = "RS256"
     # Encrypts signing keys at rest. Without it, one is generated once into ``secret_file``.

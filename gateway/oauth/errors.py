@@ -63,6 +63,20 @@ class InvalidTargetError(OAuth2Error):
     status_code = 400
 
 
+class TooManyAttemptsError(OAuth2Error):
+    """Too many failed authentications from this address (429 with Retry-After). The code is
+    RFC 6749's ``temporarily_unavailable``: try again later, which is exactly the case."""
+
+    error = "temporarily_unavailable"
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            description=f"too many failed attempts from this address; retry in {retry_after} s"
+        )
+        self.retry_after = retry_after
+
+
 def invalid_client(description: str) -> InvalidClientError:
     """RFC 6749 5.2: failed client authentication is a 401 with a Basic challenge."""
     return InvalidClientError(description=description, status_code=401)
@@ -79,6 +93,8 @@ def oauth_error_response(error: OAuth2Error) -> JSONResponse:
             f'Basic realm="{REALM}", error="invalid_client", '
             f'error_description="{quoted_safe(description or "")}"'
         )
+    if isinstance(error, TooManyAttemptsError):
+        headers["Retry-After"] = str(error.retry_after)
     return JSONResponse(body, status_code=error.status_code, headers=headers)
 
 

@@ -53,6 +53,7 @@ def login_page(
     consent: Consent,
     username: str = "",
     error: str | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
     """Sign in and approve: the form carries only the one-time id of the stored request."""
     items = "".join(
@@ -82,7 +83,7 @@ def login_page(
     <button type="submit" name="decision" value="deny" formnovalidate>Deny</button>
   </div>
 </form>"""
-    return _page("Sign in to Strata", body)
+    return _page("Sign in to Strata", body, status)
 
 
 def error_page(title: str, message: str, status: int = 400) -> HTMLResponse:

@@ -15,7 +15,9 @@ from gateway.oauth.config import OAuthSettings
 from gateway.oauth.crypto import Passwords
 from gateway.oauth.errors import (
     NO_STORE,
+    InvalidClientError,
     OAuth2Error,
+    TooManyAttemptsError,
     UnauthorizedClientError,
     UnsupportedGrantTypeError,
     oauth_error_response,
@@ -26,6 +28,7 @@ from gateway.oauth.introspection import TokenInspector
 from gateway.oauth.keys import KeyStore
 from gateway.oauth.models import OAuthClient
 from gateway.oauth.scopes import ScopeVocabulary
+from gateway.oauth.throttle import FailureThrottle, Throttled, address_of
 from gateway.oauth.tokens import IssuedTokens
 from strata.db import Database
 
@@ -83,7 +86,9 @@ class OAuthEndpoints:
         passwords: Passwords,
         grants: Grants,
         inspector: TokenInspector,
+        throttle: FailureThrottle,
     ) -> None:
+        self._throttle = throttle
         self._database = database
         self._passwords = passwords
         self._inspector = inspector
@@ -95,9 +100,21 @@ class OAuthEndpoints:
 
     async def _client(self, request: Request, form: Form, *, allow_public: bool) -> OAuthClient:
         credentials = client_credentials(request, form)
+        address = address_of(request)
+        try:
+            # Before the hash: a flood of wrong secrets costs no hashing.
+            await self._throttle.check("client", credentials.client_id, address)
+        except Throttled as refused:
+            raise TooManyAttemptsError(refused.retry_after) from None
         async with self._database.session() as session:
             client = await find_client(session, credentials.client_id)
-        return await authenticate(credentials, client, self._passwords, allow_public=allow_public)
+        try:
+            return await authenticate(
+                credentials, client, self._passwords, allow_public=allow_public
+            )
+        except InvalidClientError:
+            await self._throttle.failed("client", credentials.client_id, address)
+            raise
 
     async def token(self, request: Request) -> Response:
         try:

@@ -36,6 +36,7 @@ from gateway.oauth.models import (
 from gateway.oauth.revocation import DatabaseRevocations, RevocationList
 from gateway.oauth.router import OAuthEndpoints, build_oauth_router
 from gateway.oauth.scopes import ScopeVocabulary
+from gateway.oauth.throttle import FailureThrottle
 from gateway.oauth.tokens import TokenService
 from gateway.oauth.users import grant_docs_scopes, seed_demo_users
 from gateway.oauth.verifier import TokenVerifier
@@ -63,8 +64,10 @@ class OAuthServer:
         *,
         clock: Clock = system_clock,
         vocabulary: ScopeVocabulary | None = None,
+        throttle: FailureThrottle | None = None,
     ) -> None:
         self.database = database
+        self.throttle = throttle or FailureThrottle.build(settings.throttle, None)
         self.settings = settings
         self.clock = clock
         self.vocabulary = vocabulary or ScopeVocabulary()
@@ -94,9 +97,15 @@ class OAuthServer:
         self.audiences = Audiences(settings.issuer, self.vocabulary)
         grants = Grants(database, self.tokens, self.vocabulary, self.audiences)
         inspector = TokenInspector(database, self.verifier, self.tokens)
-        endpoints = OAuthEndpoints(database, self.passwords, grants, inspector)
+        endpoints = OAuthEndpoints(database, self.passwords, grants, inspector, self.throttle)
         authorizer = Authorizer(
-            database, settings, self.passwords, self.vocabulary, self.tokens, self.audiences
+            database,
+            settings,
+            self.passwords,
+            self.vocabulary,
+            self.tokens,
+            self.audiences,
+            self.throttle,
         )
         self.router: APIRouter = build_oauth_router(
             endpoints,
@@ -132,6 +141,7 @@ class OAuthServer:
 
     async def stop(self) -> None:
         await self.revocations.stop()
+        await self.throttle.aclose()
         if self._purge_task is not None:
             self._purge_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -214,5 +224,9 @@ def build_oauth(
     *,
     clock: Clock = system_clock,
     vocabulary: ScopeVocabulary | None = None,
+    redis_url: str | None = None,
 ) -> OAuthServer:
-    return OAuthServer(database, settings, clock=clock, vocabulary=vocabulary)
+    """The authorization server; with ``redis_url`` its sign-in throttle is shared by every
+    gateway process."""
+    throttle = FailureThrottle.build(settings.throttle, redis_url)
+    return OAuthServer(database, settings, clock=clock, vocabulary=vocabulary, throttle=throttle)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 import structlog
 from pydantic import BaseModel, ConfigDict
+from starlette.requests import HTTPConnection
 
 from gateway.ratelimit.config import Rate
 from gateway.ratelimit.limiter import ip_identity
@@ -56,6 +57,11 @@ class Throttled(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many failed attempts; retry after {retry_after} s")
         self.retry_after = retry_after
+
+
+def address_of(connection: HTTPConnection) -> str | None:
+    """The address a request came from, as the throttle keys it."""
+    return connection.client.host if connection.client else None
 
 
 class FailureThrottle:

@@ -67,10 +67,12 @@ from gateway.proxy.hooks import (
     Identity,
     Limit,
     LimitDecision,
+    RefusedAuthentication,
     StaticTokens,
     UpstreamCredentials,
     Verdict,
     no_limit,
+    no_refusal_count,
     no_upstream_credentials,
 )
 from gateway.proxy.metrics import ProxyMetrics
@@ -87,9 +89,11 @@ __all__ = [
     "LimitDecision",
     "ProxyMetrics",
     "ProxySettings",
+    "RefusedAuthentication",
     "StaticTokens",
     "UpstreamCredentials",
     "Verdict",
     "no_limit",
+    "no_refusal_count",
     "no_upstream_credentials",
 ]

@@ -29,9 +29,11 @@ from gateway.proxy.hooks import (
     Limit,
     LimitDecision,
     RawHeaders,
+    RefusedAuthentication,
     UpstreamCredentials,
     invalid_token,
     no_limit,
+    no_refusal_count,
     no_upstream_credentials,
 )
 from gateway.proxy.metrics import ProxyMetrics
@@ -63,6 +65,7 @@ class GatewayDataPath:
         metrics: ProxyMetrics,
         limit: Limit = no_limit,
         upstream_credentials: UpstreamCredentials = no_upstream_credentials,
+        refused: RefusedAuthentication = no_refusal_count,
         inproc_apps: Mapping[str, ASGIApp] | None = None,
         settings: ProxySettings | None = None,
         clock: Clock = time.monotonic,
@@ -72,6 +75,7 @@ class GatewayDataPath:
         self._fallback = fallback
         self._authenticate = authenticate
         self._limit = limit
+        self._refused = refused
         self._max_body = settings.max_body_bytes
         self._base_url = settings.base_url
         self.client = build_client(settings)
@@ -143,9 +147,9 @@ class GatewayDataPath:
             try:
                 identity = await self._authenticate(headers)
             except Problem as refusal:
-                return await send_refusal(send, refusal, scope["path"])
+                return await self._send_refusal(send, refusal, client_ip, scope["path"])
             if runtime.audience not in identity.audience:
-                return await send_refusal(send, _wrong_audience(), scope["path"])
+                return await self._send_refusal(send, _wrong_audience(), client_ip, scope["path"])
             if required is not None and required not in identity.scopes:
                 return await _insufficient_scope(send, required, scope["path"])
 
@@ -171,6 +175,24 @@ class GatewayDataPath:
                 return await self._too_large(exchange)
             exchange.body = body
         return await self._forwarder.forward(exchange)
+
+    async def _send_refusal(self, send: Send, refusal: Problem, address: str, path: str) -> int:
+        """A refused credential counts against its address; past that address's limit the
+        answer is a 429, so a flood of bad tokens is slowed like any other flood."""
+        if refusal.status == 401:
+            wait = await self._refused(address)
+            if wait is not None:
+                return await send_problem(
+                    send,
+                    429,
+                    "Too many refused requests",
+                    "Too many requests from this address were refused for their credentials; "
+                    f"try again in {wait} s.",
+                    kind="too-many-refusals",
+                    instance=path,
+                    headers=[(b"retry-after", str(wait).encode())],
+                )
+        return await send_refusal(send, refusal, path)
 
     async def _too_large(self, exchange: Exchange) -> int:
         return await send_problem(

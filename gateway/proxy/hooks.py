@@ -83,6 +83,14 @@ class UpstreamCredentials(Protocol):
         ...
 
 
+class RefusedAuthentication(Protocol):
+    async def __call__(self, address: str) -> int | None:
+        """Counts one request from ``address`` refused for its credentials (401); returns the
+        seconds to wait when that address was refused too often (the answer becomes a 429),
+        otherwise None."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
     """A plain :class:`Identity`; with no ``audience`` it is refused by every API."""
@@ -114,6 +122,11 @@ async def no_limit(caller: Identity | str, route: ApiRoute, method: str) -> Limi
 async def no_upstream_credentials(identity: Identity | None, route: ApiRoute) -> RawHeaders:
     """The stand-in: remote targets receive no credentials at all."""
     return ()
+
+
+async def no_refusal_count(address: str) -> int | None:
+    """The stand-in: refused requests are not counted."""
+    return None
 
 
 def invalid_token(description: str) -> Problem:

@@ -279,3 +279,37 @@ async def test_dot_segments_in_the_path_are_refused(upstreams, gateway, make_rou
         assert answer.json()["type"].endswith("/invalid-path")
     assert a.hits == []
     assert (await raw_request(gw.data_path, "GET", "/system/crm/v1/a..b/.c")).status == 200
+
+
+@dataclass
+class RefusalBudget:
+    """Lets ``budget`` refusals per address through as 401s, then asks for a wait."""
+
+    budget: int
+    counted: list[str] = field(default_factory=list)
+
+    async def __call__(self, address: str) -> int | None:
+        if self.counted.count(address) >= self.budget:
+            return 42
+        self.counted.append(address)
+        return None
+
+
+async def test_refused_credentials_count_against_the_address(upstreams, gateway, make_route):
+    (a,) = await upstreams("a")
+    budget = RefusalBudget(2)
+    gw = gateway([make_route(targets=[a.url])], refused=budget)
+    forged = {"Authorization": "Bearer forged"}
+
+    statuses = [(await gw.client.get("/system/crm/v1/x", headers=forged)).status_code]
+    statuses.append((await gw.client.get("/system/crm/v1/x")).status_code)  # no token at all
+    flooded = await gw.client.get("/system/crm/v1/x", headers=forged)
+    valid = await gw.client.get("/system/crm/v1/x", headers={"Authorization": "Bearer read-token"})
+
+    assert statuses == [401, 401]
+    assert flooded.status_code == 429
+    assert flooded.headers["retry-after"] == "42"
+    assert flooded.json()["type"].endswith("/too-many-refusals")
+    # A valid token is never counted nor held back by its address's refusals.
+    assert valid.status_code == 200
+    assert budget.counted == ["127.0.0.1", "127.0.0.1"]
