@@ -64,7 +64,9 @@ def scopes_for_person(
 ) -> tuple[str, ...]:
     """``scopes`` (what the client may ask for) narrowed to those the person's current roles
     entitle them to; the token response then says what was granted (RFC 6749 3.3)."""
-    granted = entitled_scopes(user.role_list, scopes, vocabulary)
+    granted = entitled_scopes(
+        user.role_list, scopes, vocabulary, customer_link=user.customer_id is not None
+    )
     if not granted:
         roles = " ".join(user.role_list) or "no role"
         raise InvalidScopeError(

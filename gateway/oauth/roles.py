@@ -48,10 +48,20 @@ def parse_roles(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(role for role in ROLES if role in given)
 
 
-def entitles(roles: Iterable[str], scope: str, vocabulary: ScopeVocabulary) -> bool:
-    """Whether any of ``roles`` lets a person hold ``scope``."""
+def entitles(
+    roles: Iterable[str],
+    scope: str,
+    vocabulary: ScopeVocabulary,
+    *,
+    customer_link: bool = False,
+) -> bool:
+    """Whether any of ``roles`` lets a person hold ``scope``. A customer (by role, or by a
+    link to a CRM customer) never holds a back-office scope, whatever other roles they have:
+    the back office reaches every customer's records, and a shopper must reach only their own."""
     held = set(roles)
     if scope == INTROSPECT_SCOPE:
+        return False
+    if (customer_link or CUSTOMER in held) and vocabulary.is_back_office(scope):
         return False
     if ADMIN in held:
         return scope in vocabulary
@@ -66,11 +76,19 @@ def entitles(roles: Iterable[str], scope: str, vocabulary: ScopeVocabulary) -> b
 
 
 def entitled_scopes(
-    roles: Iterable[str], scopes: Iterable[str], vocabulary: ScopeVocabulary
+    roles: Iterable[str],
+    scopes: Iterable[str],
+    vocabulary: ScopeVocabulary,
+    *,
+    customer_link: bool = False,
 ) -> tuple[str, ...]:
     """``scopes`` narrowed to those ``roles`` entitle a person to, in order."""
     held = tuple(roles)
-    return tuple(scope for scope in scopes if entitles(held, scope, vocabulary))
+    return tuple(
+        scope
+        for scope in scopes
+        if entitles(held, scope, vocabulary, customer_link=customer_link)
+    )
 
 
 def developer_may_grant(scope: str, vocabulary: ScopeVocabulary) -> bool:

@@ -9,13 +9,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from gateway.oauth import OAuthServer
 from gateway.oauth.clients import create_client
 from gateway.oauth.crypto import Passwords
 from gateway.oauth.models import AuthorizationCode, OAuthClient, OAuthUser
-from gateway.oauth.roles import CUSTOMER, OPERATOR
+from gateway.oauth.roles import CUSTOMER, DEVELOPER, OPERATOR
 from gateway.oauth.users import (
     CLI_CLIENT_ID,
     DOCS_CLIENT_ID,
@@ -245,21 +245,21 @@ async def test_each_refresh_narrows_by_the_roles_held_now(
     oauth: OAuthServer, database: Database, flows: Flows, passwords: Passwords
 ) -> None:
     await oauth.seed_demo_users(_world())
-    both = await make_person(database, passwords, "cora", (CUSTOMER, OPERATOR), "001C")
+    both = await make_person(database, passwords, "cora", (DEVELOPER, OPERATOR))
     redirect_uri = SEEDED[DOCS_CLIENT_ID]
     first = await sign_in(
-        flows, DOCS_CLIENT_ID, redirect_uri, "me:read crm:read", "cora", "cora-test-password"
+        flows, DOCS_CLIENT_ID, redirect_uri, "apps:read crm:read", "cora", "cora-test-password"
     )
-    assert first["scope"] == "me:read crm:read"
+    assert first["scope"] == "apps:read crm:read"
 
-    await _set_roles_in_place(database, both.id, CUSTOMER)
+    await _set_roles_in_place(database, both.id, DEVELOPER)
     narrowed = await refresh(flows, DOCS_CLIENT_ID, first["refresh_token"])
     await _set_roles_in_place(database, both.id, "")
     nothing_left = await refresh(flows, DOCS_CLIENT_ID, narrowed.json()["refresh_token"])
 
     assert narrowed.status_code == 200, narrowed.text
-    assert narrowed.json()["scope"] == "me:read"
-    assert claims_of(narrowed.json()["access_token"])["scope"] == "me:read"
+    assert narrowed.json()["scope"] == "apps:read"
+    assert claims_of(narrowed.json()["access_token"])["scope"] == "apps:read"
     assert nothing_left.status_code == 400
     assert nothing_left.json()["error"] == "invalid_scope"
 
@@ -267,7 +267,7 @@ async def test_each_refresh_narrows_by_the_roles_held_now(
 async def test_the_code_stores_the_narrowed_scope_and_the_exchange_narrows_again(
     seeded: OAuthServer, database: Database, flows: Flows, passwords: Passwords
 ) -> None:
-    both = await make_person(database, passwords, "cora", (CUSTOMER, OPERATOR), "001C")
+    both = await make_person(database, passwords, "cora", (DEVELOPER, OPERATOR))
     redirect_uri = SEEDED[DOCS_CLIENT_ID]
     returned = await authorize(
         flows,
@@ -279,10 +279,29 @@ async def test_the_code_stores_the_narrowed_scope_and_the_exchange_narrows_again
     )
     async with database.session() as session:
         stored = (await session.execute(AuthorizationCode.__table__.select())).one()
-    assert stored.scope == "me:read crm:read"
+    assert stored.scope == "apps:read crm:read"
 
-    await _set_roles_in_place(database, both.id, CUSTOMER)
+    await _set_roles_in_place(database, both.id, DEVELOPER)
     answer = await exchange(flows, DOCS_CLIENT_ID, redirect_uri, returned)
 
     assert answer.status_code == 200, answer.text
-    assert answer.json()["scope"] == "me:read"
+    assert answer.json()["scope"] == "apps:read"
+
+
+async def test_a_customer_who_is_also_an_operator_gets_no_back_office_scope(
+    seeded: OAuthServer, database: Database, flows: Flows
+) -> None:
+    async with database.session() as session:
+        dana = (
+            await session.execute(select(OAuthUser).where(OAuthUser.username == "dana"))
+        ).scalar_one()
+        dana.roles = "customer operator"
+        otto = (
+            await session.execute(select(OAuthUser).where(OAuthUser.username == "otto"))
+        ).scalar_one()
+        otto.customer_id = dana.customer_id  # an operator linked to a customer is one too
+    redirect_uri = SEEDED[DOCS_CLIENT_ID]
+
+    for who in (DANA, OTTO):
+        refused = await _refusal(flows, DOCS_CLIENT_ID, redirect_uri, BACK_OFFICE, who)
+        assert refused["error"] == "invalid_scope"
