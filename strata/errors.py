@@ -7,7 +7,7 @@ Every error a Strata API returns is ``application/problem+json`` with a ``type``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -147,10 +147,20 @@ def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
             {
                 "field": ".".join(location[1:]) if len(location) > 1 else ".".join(location),
                 "in": location[0] if location else "body",
-                "message": str(error.get("msg", "is invalid")),
+                "message": error_message(error),
             }
         )
     return fields
+
+
+def error_message(error: Mapping[str, Any]) -> str:
+    """A validation error's message as its rule wrote it: pydantic prefixes the message of a
+    validator's ValueError with "Value error, ", which reads as noise to the caller."""
+    if error.get("type") == "value_error":
+        reason = (error.get("ctx") or {}).get("error")
+        if reason is not None:
+            return str(reason)
+    return str(error.get("msg", "is invalid"))
 
 
 def _validation_detail(fields: list[dict[str, str]]) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 import httpx
 from fastapi import FastAPI
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from starlette.types import Message, Receive, Scope, Send
 
 from strata.context import current_request_id, current_traceparent
@@ -230,3 +231,30 @@ async def test_a_page_policy_of_its_own_and_other_answers_are_left_alone() -> No
     assert page.headers["content-security-policy"] == "script-src 'self'"
     assert "x-frame-options" not in page.headers
     assert "content-security-policy" not in data.headers
+
+
+def _no_x(value: str) -> str:
+    if "x" in value:
+        raise ValueError("must not contain x")
+    return value
+
+
+class _Named(BaseModel):
+    name: Annotated[str, AfterValidator(_no_x)]
+
+
+async def test_a_validator_message_reads_as_its_rule_wrote_it() -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/things")
+    async def create(body: _Named) -> dict[str, str]:
+        return {"name": body.name}
+
+    async with httpx.AsyncClient(transport=in_process(app), base_url="http://t") as client:
+        answer = await client.post("/things", json={"name": "xyz"})
+
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [
+        {"field": "name", "in": "body", "message": "must not contain x"}
+    ]

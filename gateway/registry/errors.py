@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from strata.errors import Conflict, Problem
+from strata.errors import Conflict, Problem, error_message
 
 
 def invalid(field: str, message: str) -> Problem:
@@ -24,7 +24,7 @@ def from_validation_error(exc: ValidationError) -> Problem:
         {
             "field": ".".join(str(part) for part in error["loc"]),
             "in": "body",
-            "message": error["msg"],
+            "message": error_message(error),
         }
         for error in exc.errors()
     ]

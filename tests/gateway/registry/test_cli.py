@@ -66,7 +66,7 @@ async def test_register_from_a_url(
         ("[1]", {}, "JSON that is not an object"),
         ('{"openapi": "3.1.0"}', {}, "not a valid OpenAPI document"),
         ("VALID", {"layer": "backend"}, "layer: Input should be"),
-        ("VALID", {"targets": ["ftp://x"]}, "targets.0: Value error, scheme must be"),
+        ("VALID", {"targets": ["ftp://x"]}, "targets.0: scheme must be"),
     ],
 )
 async def test_problems_read_as_one_line(
