@@ -65,7 +65,13 @@ def serve(
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = _settings(**overrides)
-    run(asgi_app(settings), settings.host, settings.port, settings.server)
+    run(
+        asgi_app(settings),
+        settings.host,
+        settings.port,
+        settings.server,
+        settings.forwarded_allow_ips,
+    )
 
 
 @db_cli.command("upgrade")

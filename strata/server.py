@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
+from ipaddress import IPv4Network, IPv6Network
 from typing import Any, ClassVar
 
 import uvicorn
@@ -199,9 +201,22 @@ def protocol_class(limits: ServerSettings) -> type[LimitedHttpToolsProtocol]:
     return type(LimitedHttpToolsProtocol.__name__, (LimitedHttpToolsProtocol,), {"limits": limits})
 
 
-def server_config(app: ASGIApp, host: str, port: int, limits: ServerSettings) -> uvicorn.Config:
+def server_config(
+    app: ASGIApp,
+    host: str,
+    port: int,
+    limits: ServerSettings,
+    trusted_proxies: Sequence[IPv4Network | IPv6Network] = (),
+) -> uvicorn.Config:
     """uvicorn's configuration for ``app``: the bounded protocol, no WebSockets (nothing in
-    Strata speaks them), no proxy headers (the gateway is the front door)."""
+    Strata speaks them), and proxy headers only from ``trusted_proxies``.
+
+    Behind those proxies the client is the right-most X-Forwarded-For address that is not a
+    trusted proxy itself (each proxy appends the peer it saw, so entries to its left are the
+    client's own claims), and the scheme comes from X-Forwarded-Proto; uvicorn's
+    ProxyHeadersMiddleware does exactly that. With none trusted, proxy headers are off
+    altogether: uvicorn would otherwise trust 127.0.0.1 (or $FORWARDED_ALLOW_IPS).
+    """
     return uvicorn.Config(
         app,
         host=host,
@@ -211,11 +226,18 @@ def server_config(app: ASGIApp, host: str, port: int, limits: ServerSettings) ->
         timeout_keep_alive=limits.keep_alive_seconds,
         log_config=None,
         access_log=False,
-        proxy_headers=False,
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=[str(network) for network in trusted_proxies],
         server_header=False,
     )
 
 
-def run(app: ASGIApp, host: str, port: int, limits: ServerSettings) -> None:
+def run(
+    app: ASGIApp,
+    host: str,
+    port: int,
+    limits: ServerSettings,
+    trusted_proxies: Sequence[IPv4Network | IPv6Network] = (),
+) -> None:
     """Serves ``app`` until stopped (SIGINT or SIGTERM)."""
-    uvicorn.Server(server_config(app, host, port, limits)).run()
+    uvicorn.Server(server_config(app, host, port, limits, trusted_proxies)).run()

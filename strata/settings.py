@@ -5,8 +5,15 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    Field,
+    IPvAnyNetwork,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -60,6 +67,9 @@ class Settings(BaseSettings):
     oauth: OAuthSettings = OAuthSettings()
     rate_limits: RateLimitSettings = RateLimitSettings()
     server: ServerSettings = ServerSettings()
+    # The reverse proxies whose X-Forwarded-For names the client (addresses or CIDRs, comma
+    # separated); none by default, so a client cannot pick the address it is limited by.
+    forwarded_allow_ips: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
     registry_poll_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5
     registry: RegistrySettings = RegistrySettings()
 
@@ -76,6 +86,13 @@ class Settings(BaseSettings):
             raise ValueError(f"not a database URL ({exc})") from None
         if url.get_backend_name() not in ("sqlite", "postgresql"):
             raise ValueError("only sqlite and postgresql databases are supported")
+        return value
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _addresses_from_a_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
         return value
 
     @cached_property

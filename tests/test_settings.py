@@ -52,3 +52,25 @@ def test_a_bad_value_is_one_line_naming_the_setting(
     message = str(caught.value)
     assert expected in message
     assert "\n" not in message
+
+
+def test_trusted_proxies_are_addresses_or_networks_and_none_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().forwarded_allow_ips == ()
+    monkeypatch.setenv("STRATA_FORWARDED_ALLOW_IPS", "10.0.0.7, 192.168.0.0/16,fd00::/8")
+
+    trusted = [str(network) for network in load_settings().forwarded_allow_ips]
+
+    assert trusted == ["10.0.0.7/32", "192.168.0.0/16", "fd00::/8"]
+
+
+@pytest.mark.parametrize("value", ["*", "10.0.0.1/8", "proxy.example"])
+def test_a_wildcard_or_a_name_is_not_a_trusted_proxy(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    # uvicorn's "*" would take the left-most X-Forwarded-For address: the client's own claim.
+    monkeypatch.setenv("STRATA_FORWARDED_ALLOW_IPS", value)
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert "STRATA_FORWARDED_ALLOW_IPS" in str(caught.value)

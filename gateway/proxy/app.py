@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.proxy.breaker import Clock
 from gateway.proxy.client import build_client
 from gateway.proxy.config import ProxySettings
+from gateway.proxy.edges import edge_refusal
 from gateway.proxy.exchange import Exchange
 from gateway.proxy.forward import Forwarder
 from gateway.proxy.headers import header
@@ -102,6 +103,11 @@ class GatewayDataPath:
                 await self._fallback(scope, self._lifespan_receive(receive), _freezing(send))
             else:
                 await self._fallback(scope, receive, send)
+            return
+        # Before routing, so the gateway's own endpoints are covered as well.
+        edge = edge_refusal(scope)
+        if edge is not None:
+            await send_refusal(send, edge, scope["path"])
             return
         table = self._routes.current
         if table is not self._table:
