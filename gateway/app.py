@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.catalog.router import create_catalog_router
@@ -22,10 +23,18 @@ from gateway.catalog.swagger import DocsOAuth, create_gateway_docs_router
 from gateway.guard import ScopeGuard
 from gateway.health import HealthChecks, create_health_router
 from gateway.oauth import Claims, OAuthServer, TokenVerifier, build_oauth
+from gateway.oauth.router import JWKS_PATH, METADATA_PATH, REVOKE_PATH, TOKEN_PATH
 from gateway.oauth.scopes import METRICS_SCOPE
 from gateway.oauth.throttle import FailureThrottle, Throttled
 from gateway.portal import create_portal_router
 from gateway.proxy import GatewayDataPath, ProxyMetrics, ProxySettings
+from gateway.proxy.cors import (
+    ALLOWED_HEADERS,
+    EXPOSED_HEADERS,
+    MAX_AGE_SECONDS,
+    is_preflight,
+    refuse_origin,
+)
 from gateway.proxy.headers import header
 from gateway.proxy.hooks import (
     Authenticate,
@@ -54,6 +63,9 @@ from strata.settings import Settings
 log = structlog.get_logger(__name__)
 
 DOCS_CLIENT_ID = "strata-docs"
+# The gateway's own endpoints a browser app (a public client using PKCE) calls with fetch;
+# never the authorization page (a top-level navigation) nor the admin API.
+CROSS_ORIGIN_ENDPOINTS = frozenset({TOKEN_PATH, REVOKE_PATH, METADATA_PATH, JWKS_PATH})
 
 
 @dataclass
@@ -155,6 +167,38 @@ def rate_limit_hook(limiter: RateLimiter) -> Limit:
     return limit
 
 
+class OwnEndpointsCors:
+    """Starlette's ``CORSMiddleware`` on the gateway's :data:`CROSS_ORIGIN_ENDPOINTS` only,
+    for the origins of ``STRATA_CORS__ORIGINS``; a preflight from any other origin gets a
+    403 problem+json (rather than the middleware's plain-text 400), with no CORS headers."""
+
+    def __init__(self, app: ASGIApp, origins: Sequence[str]) -> None:
+        self._app = app
+        self._cors = CORSMiddleware(
+            app,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=ALLOWED_HEADERS,
+            allow_credentials=False,
+            expose_headers=EXPOSED_HEADERS,
+            max_age=MAX_AGE_SECONDS,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in CROSS_ORIGIN_ENDPOINTS:
+            await self._app(scope, receive, send)
+            return
+        origin = header(scope["headers"], b"origin")
+        if (
+            origin is not None
+            and is_preflight(scope["method"], scope["headers"])
+            and not self._cors.is_allowed_origin(origin.decode("latin-1"))
+        ):
+            await refuse_origin(send, origin, scope["path"], "STRATA_CORS__ORIGINS lists those")
+            return
+        await self._cors(scope, receive, send)
+
+
 def create_gateway(
     settings: Settings,
     database: Database,
@@ -225,7 +269,9 @@ def create_gateway(
 
     data_path = GatewayDataPath(
         routes,
-        BodySizeLimitMiddleware(app, settings.max_body_bytes),
+        OwnEndpointsCors(
+            BodySizeLimitMiddleware(app, settings.max_body_bytes), settings.cors.origins
+        ),
         authenticate=token_checker(oauth.verifier),
         limit=rate_limit_hook(limiter),
         refused=refusal_counter(oauth.throttle),

@@ -54,6 +54,8 @@ class ApiRoute:
     rate_tier: str | None = None
     revision: int = 0
     upstream_auth: UpstreamAuth = NO_UPSTREAM_AUTH
+    # The browser origins (scheme://host[:port], or "*" alone) that may call it cross-origin.
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def prefix(self) -> str:

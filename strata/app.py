@@ -107,7 +107,7 @@ def create_strata(settings: Settings, database: Database | None = None) -> Strat
         settings,
         database,
         inproc_apps=layers.inproc_apps,
-        builtins=layers.builtin_registrations(),
+        builtins=layers.builtin_registrations(settings.cors.origins),
         health=HealthChecks(database, settings.redis_url, layers.inproc_apps),
         extra_routers=[create_site_router()],
         extra_mounts={f"/backends/{name}": app for name, app in layers.backend_apps.items()},

@@ -7,7 +7,7 @@ wires each one's HTTP client to the layer below (in process, or a real URL in sp
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Protocol
@@ -79,7 +79,8 @@ class Layers:
     def inproc_apps(self) -> dict[str, ASGIApp]:
         return {inproc_target(layer, name): app for (layer, name), app in self.apis.items()}
 
-    def builtin_registrations(self) -> list[ApiRegistration]:
+    def builtin_registrations(self, cors_origins: Sequence[str] = ()) -> list[ApiRegistration]:
+        """Every built-in API's registration, open to the browser origins ``cors_origins``."""
         registrations = []
         for (layer, name), app in self.apis.items():
             read_scope, write_scope = BUILTIN_SCOPES[(layer, name)]
@@ -90,6 +91,7 @@ class Layers:
                     layer=layer,
                     read_scope=read_scope,
                     write_scope=write_scope,
+                    cors_origins=cors_origins,
                 )
             )
         return registrations

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.proxy.breaker import Clock
 from gateway.proxy.client import build_client
 from gateway.proxy.config import ProxySettings
+from gateway.proxy.cors import is_preflight
 from gateway.proxy.edges import edge_refusal
 from gateway.proxy.exchange import Exchange
 from gateway.proxy.forward import Forwarder
@@ -119,6 +120,14 @@ class GatewayDataPath:
         route, rest = matched
         runtime = self._runtimes[id(route)]
         started = time.perf_counter()
+        origin = header(scope["headers"], b"origin")
+        if origin is not None:
+            if is_preflight(scope["method"], scope["headers"]):
+                # Before authentication: a browser never sends a token on a preflight.
+                status = await runtime.cors.answer_preflight(origin, scope["path"], send)
+                runtime.metrics.observe(status, time.perf_counter() - started)
+                return
+            send = runtime.cors.sending(origin, send)
         try:
             status = await self._serve(runtime, rest, scope, receive, send)
         except Exception:

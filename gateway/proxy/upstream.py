@@ -15,6 +15,7 @@ from yarl import URL
 
 from gateway.proxy.breaker import BreakerState, CircuitBreaker, Clock
 from gateway.proxy.config import ProxySettings
+from gateway.proxy.cors import CorsPolicy
 from gateway.proxy.metrics import ProxyMetrics, RouteMetrics
 from gateway.routes import INPROC_SCHEME, ApiRoute
 
@@ -165,6 +166,7 @@ class RouteRuntime:
     timeout: float
     # The URL a token must be issued for to be accepted here (RFC 8707 resource).
     audience: str
+    cors: CorsPolicy
 
     @classmethod
     def build(
@@ -180,4 +182,7 @@ class RouteRuntime:
             public=route.public,
             timeout=route.timeout_seconds,
             audience=base_url + prefix,
+            cors=CorsPolicy.of(
+                route.cors_origins, writable=route.public or route.write_scope is not None
+            ),
         )

@@ -6,7 +6,7 @@ target is ``inproc://<layer>/<name>`` and their document comes from the app itse
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -35,8 +35,10 @@ def builtin_registration(
     timeout_seconds: float = 10.0,
     retries: int = 1,
     rate_tier: str | None = None,
+    cors_origins: Sequence[str] = (),
 ) -> ApiRegistration:
-    """The registration of an in-process API, its document taken from ``app.openapi()``."""
+    """The registration of an in-process API, its document taken from ``app.openapi()``;
+    ``cors_origins`` are the browser origins that may call it (``STRATA_CORS__ORIGINS``)."""
     document = app.openapi() if isinstance(app, FastAPI) else app
     given_info = document.get("info")
     info: dict[str, Any] = given_info if isinstance(given_info, dict) else {}
@@ -56,6 +58,7 @@ def builtin_registration(
                 "read_scope": read_scope,
                 "write_scope": write_scope,
                 "rate_tier": rate_tier,
+                "cors_origins": list(cors_origins),
                 "openapi": document,
             }
         )

@@ -52,6 +52,8 @@ class ApiRecord(Base):
     public: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # What the upstream receives instead of the caller's token: {"mode": ..., options}.
     upstream_auth: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The browser origins that may call it cross-origin (none: no cross-origin access).
+    cors_origins: Mapped[list[str] | None] = mapped_column(JSON, default=list)
     # The upstream's own credential, AES-GCM encrypted like the signing keys.
     upstream_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     revision: Mapped[int] = mapped_column(BigInteger)

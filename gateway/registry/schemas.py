@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from gateway.proxy.cors import Origins
 from gateway.registry.validation import (
     check_document_url,
     check_header_name,
@@ -31,6 +32,10 @@ Timeout = Annotated[float, Field(gt=0, le=300)]
 Retries = Annotated[int, Field(ge=0, le=10)]
 Description = Annotated[str, Field(max_length=4000)]
 Document = dict[str, Any]
+CORS_DESCRIPTION = (
+    "The browser origins (scheme://host[:port]) whose pages may call it cross-origin; '*' "
+    "alone allows every origin. Never with credentials: tokens travel in Authorization"
+)
 PUBLIC_DESCRIPTION = (
     "Open to anyone, without a token; a public API takes no scopes, and an API that is not "
     "public needs read_scope or write_scope (a method whose scope is missing is refused)"
@@ -122,6 +127,7 @@ class ApiRegistration(BaseModel):
     write_scope: Scope | None = Field(None, description="Needed for every other method")
     public: bool = Field(False, description=PUBLIC_DESCRIPTION)
     rate_tier: Tier | None = Field(None, description="Overrides the caller's rate tier")
+    cors_origins: Origins = Field(default_factory=list, description=CORS_DESCRIPTION)
     openapi: Document | None = Field(None, description="The OpenAPI 3.x document, inline")
     openapi_url: DocumentUrl | None = Field(None, description="Where to fetch the document")
     upstream_auth: UpstreamAuthSetting = Field(
@@ -145,6 +151,7 @@ class ApiUpdate(BaseModel):
     write_scope: Scope | None = None
     public: bool | None = Field(None, description=PUBLIC_DESCRIPTION)
     rate_tier: Tier | None = None
+    cors_origins: Origins | None = Field(None, description=CORS_DESCRIPTION + "; replaced whole")
     openapi: Document | None = None
     openapi_url: DocumentUrl | None = None
     upstream_auth: UpstreamAuthSetting | None = Field(
@@ -161,6 +168,7 @@ class ApiUpdate(BaseModel):
         "description",
         "upstream_auth",
         "public",
+        "cors_origins",
     )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
@@ -186,6 +194,7 @@ class ApiOut(BaseModel):
     write_scope: str | None
     public: bool = Field(description="Open to anyone: no token is needed")
     rate_tier: str | None
+    cors_origins: list[str] = Field(description="The browser origins that may call it")
     openapi_url: str | None
     upstream_auth: UpstreamAuthOut
     builtin: bool

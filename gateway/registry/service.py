@@ -49,8 +49,12 @@ _PLAIN_FIELDS = (
     "write_scope",
     "public",
     "rate_tier",
+    "cors_origins",
     "openapi_url",
 )
+
+# JSON columns: written as fresh lists, so the row sees a change and never shares the value.
+_LIST_COLUMNS = frozenset({"targets", "cors_origins"})
 
 
 class RegistryService:
@@ -310,6 +314,7 @@ def _registration_values(
 ) -> dict[str, Any]:
     values = {name: getattr(registration, name) for name in _PLAIN_FIELDS}
     values["targets"] = list(registration.targets)
+    values["cors_origins"] = list(registration.cors_origins)
     values["openapi"] = document
     return values
 
@@ -336,6 +341,7 @@ def _same_builtin(
     wanted = _registration_values(registration, document)
     current = {name: getattr(api, name) for name in _PLAIN_FIELDS}
     current["targets"] = list(api.targets)
+    current["cors_origins"] = list(api.cors_origins)
     current["openapi"] = api.document
     return current == wanted
 
@@ -351,6 +357,6 @@ def _differs(record: ApiRecord, values: dict[str, Any]) -> bool:
 
 def _apply(record: ApiRecord, values: dict[str, Any], revision: int) -> None:
     for name, value in values.items():
-        setattr(record, name, list(value) if name == "targets" else value)
+        setattr(record, name, list(value) if name in _LIST_COLUMNS else value)
     record.revision = revision
     record.updated_at = utcnow()

@@ -47,6 +47,7 @@ class RegisteredApi:
     # What its upstream receives, without the secret (which stays encrypted in the row).
     upstream_auth: UpstreamAuth = NO_UPSTREAM_AUTH
     public: bool = False
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def prefix(self) -> str:
@@ -73,6 +74,7 @@ class RegisteredApi:
             revision=self.revision,
             # Without the secret: the route table (store.route_table) is what decrypts it.
             upstream_auth=self.upstream_auth,
+            cors_origins=self.cors_origins,
         )
 
 
@@ -96,6 +98,7 @@ def to_domain(record: ApiRecord) -> RegisteredApi:
         document=record.openapi,
         upstream_auth=described(record.upstream_auth),
         public=record.public,
+        cors_origins=tuple(record.cors_origins or ()),
     )
 
 
@@ -167,6 +170,7 @@ _ROUTE_COLUMNS = (
     ApiRecord.revision,
     ApiRecord.upstream_auth,
     ApiRecord.upstream_secret_encrypted,
+    ApiRecord.cors_origins,
 )
 
 
@@ -193,6 +197,7 @@ async def route_table(session: AsyncSession, secrets: UpstreamSecrets | None = N
             upstream_auth=routed(
                 row.name, row.upstream_auth, row.upstream_secret_encrypted, secrets
             ),
+            cors_origins=tuple(row.cors_origins or ()),
         )
         for row in rows
     ]
