@@ -45,7 +45,7 @@ async def assembled(database: Database) -> AsyncIterator[InProcess]:
         seed_demo_data=True,
         oauth={
             "issuer": ISSUER,
-            "secret_key": "acceptance tests' key, long enough",
+            "secret_key": "acceptance-tests-key-long-enough-x-x-x-x-x-x",
             "password_hash_time_cost": 1,
             "password_hash_memory_kib": 64,
         },

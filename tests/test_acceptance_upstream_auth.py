@@ -119,7 +119,7 @@ async def assembled(database: Database) -> AsyncIterator[Assembled]:
         seed_demo_data=True,
         oauth={
             "issuer": ISSUER,
-            "secret_key": "upstream auth acceptance key, long enough",
+            "secret_key": "upstream-auth-acceptance-key-long-enough-x-x",
             "password_hash_time_cost": 1,
             "password_hash_memory_kib": 64,
         },
@@ -222,7 +222,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             "STRATA_OAUTH__PASSWORD_HASH_TIME_COST": "1",
             "STRATA_OAUTH__PASSWORD_HASH_MEMORY_KIB": "64",
             # Shared with `strata apis register`, which seals the key the server opens.
-            "STRATA_OAUTH__SECRET_KEY": "served upstream auth key, long enough",
+            "STRATA_OAUTH__SECRET_KEY": "served-upstream-auth-key-long-enough-x-x-x-x",
         },
     )
     try:

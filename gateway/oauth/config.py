@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
+from gateway.oauth.crypto import decode_secret
 from gateway.oauth.throttle import ThrottleSettings
 
 SigningAlgorithm = Literal["RS256", "ES256"]
@@ -68,6 +69,14 @@ class OAuthSettings(BaseModel):
                 "gateway (issuer + prefix), the gateway's own endpoints' for the issuer"
             )
         return values
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key_is_base64url(cls, value: SecretStr | None) -> SecretStr | None:
+        # The same encoding as the secret file, so either can be copied into the other.
+        if value is not None:
+            decode_secret(value.get_secret_value())
+        return value
 
     @field_validator("issuer")
     @classmethod

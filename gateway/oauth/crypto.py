@@ -7,8 +7,10 @@ import base64
 import binascii
 import hashlib
 import os
+import re
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,11 +19,17 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from gateway.oauth.config import OAuthSettings
 from strata.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from gateway.oauth.config import OAuthSettings
 
 _NONCE_BYTES = 12
 _KEY_INFO = b"strata/oauth/signing-keys/v1"
+SECRET_MIN_BYTES = 32
+# The URL-safe alphabet only: base64's own decoder would drop any other character silently.
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+_HOW_TO_MAKE = 'make one with: python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
 def new_token(nbytes: int = 32) -> str:
@@ -65,10 +73,32 @@ class KeyCipher:
             ) from None
 
 
+def decode_secret(text: str) -> bytes:
+    """The bytes of a secret written as base64url (padding optional), as the secret file and
+    ``STRATA_OAUTH__SECRET_KEY`` both hold it; ValueError saying what is wrong."""
+    value = text.strip()
+    if not _BASE64URL.fullmatch(value):
+        raise ValueError("must be base64url (letters, digits, '-' and '_'); " + _HOW_TO_MAKE)
+    unpadded = value.rstrip("=")
+    try:
+        decoded = base64.urlsafe_b64decode(unpadded + "=" * (-len(unpadded) % 4))
+    except binascii.Error:
+        raise ValueError("is not valid base64url (wrong length); " + _HOW_TO_MAKE) from None
+    if len(decoded) < SECRET_MIN_BYTES:
+        raise ValueError(
+            f"decodes to {len(decoded)} bytes, fewer than {SECRET_MIN_BYTES}; " + _HOW_TO_MAKE
+        )
+    return decoded
+
+
 def load_secret(settings: OAuthSettings) -> bytes:
-    """The configured secret, or the one kept in ``secret_file`` (made on first use)."""
+    """The configured secret, or the one kept in ``secret_file`` (made on first use): the
+    bytes both encode as base64url."""
     if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value().encode("utf-8")
+        try:
+            return decode_secret(settings.secret_key.get_secret_value())
+        except ValueError as exc:
+            raise ConfigurationError(f"invalid setting STRATA_OAUTH__SECRET_KEY: {exc}") from None
     return _secret_from_file(settings.secret_file)
 
 
@@ -76,14 +106,14 @@ def _secret_from_file(path: Path) -> bytes:
     if not path.exists():
         _create_secret_file(path)
     try:
-        return base64.urlsafe_b64decode(path.read_text().strip().encode("ascii"))
-    except (OSError, UnicodeError, binascii.Error, ValueError) as exc:
+        return decode_secret(path.read_text(encoding="ascii"))
+    except (OSError, UnicodeError, ValueError) as exc:
         raise ConfigurationError(f"cannot read the OAuth secret file {path}: {exc}") from None
 
 
 def _create_secret_file(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    content = base64.urlsafe_b64encode(os.urandom(32))
+    content = base64.urlsafe_b64encode(os.urandom(SECRET_MIN_BYTES))
     try:
         # O_EXCL: when several processes start at once, exactly one writes the file.
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

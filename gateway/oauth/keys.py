@@ -96,6 +96,19 @@ class KeyStore:
             self._decrypted[row.kid] = cached
         return cached
 
+    async def check_secret(self) -> None:
+        """Raises :class:`~strata.errors.ConfigurationError` when the newest stored key does
+        not decrypt with the configured secret; nothing to check before the first key."""
+        async with self._database.session() as session:
+            newest = await session.execute(
+                select(SigningKey.kid, SigningKey.private_key_encrypted)
+                .order_by(SigningKey.created_at.desc())
+                .limit(1)
+            )
+            row = newest.one_or_none()
+        if row is not None:
+            self._cipher.decrypt(row.private_key_encrypted, row.kid)
+
     async def ensure_signing_key(self) -> str:
         """At start: make the first key, or rotate one older than the configured maximum age.
         Also proves the secret decrypts the current key, so a wrong secret stops the start."""

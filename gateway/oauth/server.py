@@ -38,7 +38,7 @@ from gateway.oauth.router import OAuthEndpoints, build_oauth_router
 from gateway.oauth.scopes import ScopeVocabulary
 from gateway.oauth.throttle import FailureThrottle
 from gateway.oauth.tokens import TokenService
-from gateway.oauth.users import grant_docs_scopes, seed_demo_users
+from gateway.oauth.users import follow_issuer, grant_docs_scopes, seed_demo_users
 from gateway.oauth.verifier import TokenVerifier
 from strata.db import Database
 
@@ -132,6 +132,9 @@ class OAuthServer:
 
     async def start(self, *, background: bool = True) -> None:
         await self.keys.ensure_signing_key()
+        moved = await follow_issuer(self.database, self.settings.issuer)
+        if moved:
+            log.info("redirect URIs follow the issuer", clients=moved, issuer=self.settings.issuer)
         if background:
             await self.revocations.start()
             if self._purge_task is None:

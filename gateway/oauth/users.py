@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from sqlalchemy import literal, select, update
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +40,12 @@ WEB_REDIRECT_PATH = "/app/callback"
 DOCS_REDIRECT_PATH = "/apis/_assets/oauth2-redirect.html"  # Swagger UI in the API catalog
 PORTAL_REDIRECT_PATH = "/portal/callback"
 WEB_REDIRECT_URI = DEFAULT_BASE_URL + WEB_REDIRECT_PATH
+# The apps the gateway itself serves, so their redirect URIs are on the issuer.
+ISSUER_REDIRECT_PATHS = {
+    WEB_CLIENT_ID: WEB_REDIRECT_PATH,
+    DOCS_CLIENT_ID: DOCS_REDIRECT_PATH,
+    PORTAL_CLIENT_ID: PORTAL_REDIRECT_PATH,
+}
 # RFC 8252: a private-use scheme for the installed app, and loopback for its debug build.
 MOBILE_REDIRECT_URIS = ("dev.strata.mobile:/oauth/callback", "http://127.0.0.1/oauth/callback")
 # `strata login --user` listens on a loopback port the system picks (RFC 8252 7.3).
@@ -217,6 +224,45 @@ async def _seed_app_clients(
         )
         created += 1
     return created
+
+
+async def follow_issuer(database: Database, base_url: str) -> list[str]:
+    """Brings the redirect URIs of the apps the gateway serves (web app, API docs, portal) to
+    ``base_url``, the issuer, where they point at another origin: after a start on another
+    address or a change of ``STRATA_OAUTH__ISSUER``. A deleted client stays deleted; the
+    mobile and command-line apps' loopback and private-scheme URIs are left alone. Returns
+    the ids of the clients changed."""
+    base = base_url.rstrip("/")
+    changed = []
+    async with database.session() as session:
+        clients = await session.execute(
+            select(OAuthClient)
+            .where(
+                OAuthClient.id.in_(ISSUER_REDIRECT_PATHS),
+                OAuthClient.first_party.is_(True),
+                OAuthClient.deleted_at.is_(None),
+            )
+            .order_by(OAuthClient.id)
+            .with_for_update()  # processes starting at once take their turns (PostgreSQL)
+        )
+        for client in clients.scalars():
+            wanted = _moved_to(base, ISSUER_REDIRECT_PATHS[client.id], client.redirect_uris)
+            if wanted != client.redirect_uris:
+                client.redirect_uris = wanted
+                changed.append(client.id)
+    return changed
+
+
+def _moved_to(base: str, path: str, redirect_uris: list[str]) -> list[str]:
+    """``redirect_uris`` with each one on the app's own path moved to ``base``; any other
+    (an operator's addition) kept as it is."""
+    moved = (
+        base + path
+        if urlsplit(uri).scheme in ("http", "https") and urlsplit(uri).path.endswith(path)
+        else uri
+        for uri in redirect_uris
+    )
+    return list(dict.fromkeys(moved))
 
 
 async def grant_docs_scopes(database: Database, scopes: Iterable[str]) -> None:

@@ -96,7 +96,7 @@ def assembled_strata(directory: Path) -> Iterator[Assembled]:
         seed_demo_data=True,
         oauth={
             "issuer": GATEWAY,
-            "secret_key": "strata call tests' key, long enough",
+            "secret_key": "strata-call-tests-key-long-enough-x-x-x-x-x-",
             "password_hash_time_cost": 1,
             "password_hash_memory_kib": 64,
         },

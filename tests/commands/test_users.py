@@ -27,7 +27,7 @@ FAST_HASHING = Passwords(time_cost=1, memory_kib=64)
 def _env(database: Database) -> dict[str, str]:
     return {
         "STRATA_DATABASE_URL": database.url,
-        "STRATA_OAUTH__SECRET_KEY": "users command tests' key, long enough",
+        "STRATA_OAUTH__SECRET_KEY": "users-command-tests-key-long-enough-x-x-x-x-",
         "STRATA_OAUTH__PASSWORD_HASH_TIME_COST": "1",
         "STRATA_OAUTH__PASSWORD_HASH_MEMORY_KIB": "64",
         "STRATA_LOG_LEVEL": "warning",

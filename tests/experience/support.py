@@ -32,7 +32,7 @@ def experience_settings() -> Settings:
         seed_demo_data=True,
         oauth={
             "issuer": ISSUER,
-            "secret_key": "experience tests' key, long enough",
+            "secret_key": "experience-tests-key-long-enough-x-x-x-x-x-x",
             "password_hash_time_cost": 1,
             "password_hash_memory_kib": 64,
         },

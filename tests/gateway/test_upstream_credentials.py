@@ -44,7 +44,7 @@ def clock() -> Clock:
 async def oauth(database: Database, clock: Clock) -> AsyncIterator[OAuthServer]:
     settings = OAuthSettings(
         issuer=ISSUER,
-        secret_key="upstream credential tests' key",
+        secret_key="upstream-credential-tests-key-x-x-x-x-x-x-x-",
         password_hash_time_cost=1,
         password_hash_memory_kib=64,
     )

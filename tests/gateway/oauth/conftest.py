@@ -85,7 +85,7 @@ def clock() -> FakeClock:
 def oauth_settings(**overrides: Any) -> OAuthSettings:
     values: dict[str, Any] = {
         "issuer": ISSUER,
-        "secret_key": "test secret key, long enough",
+        "secret_key": "test-secret-key-long-enough-x-x-x-x-x-x-x-x-",
         "password_hash_time_cost": 1,
         "password_hash_memory_kib": 64,
         "key_min_refresh_seconds": 0,

@@ -44,7 +44,7 @@ async def test_a_wrong_secret_stops_the_start(
     settings: OAuthSettings,
     clock: Any,
 ) -> None:
-    other = _changed(settings, secret_key="a different secret, long enough")
+    other = _changed(settings, secret_key="a-different-secret-long-enough-x-x-x-x-x-x-x")
     with pytest.raises(ConfigurationError, match="cannot be decrypted"):
         await build_oauth(database, other, clock=clock).start(background=False)
 

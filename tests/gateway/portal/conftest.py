@@ -145,7 +145,7 @@ async def portal(database: Database) -> AsyncIterator[Portal]:
         seed_demo_data=True,
         oauth={
             "issuer": ISSUER,
-            "secret_key": "portal tests' key, long enough",
+            "secret_key": "portal-tests-key-long-enough-x-x-x-x-x-x-x-x",
             "password_hash_time_cost": 1,
             "password_hash_memory_kib": 64,
         },

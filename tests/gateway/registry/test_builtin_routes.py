@@ -25,7 +25,7 @@ async def strata(database: Database) -> AsyncIterator[Strata]:
         seed_demo_data=True,
         oauth={
             "issuer": ISSUER,
-            "secret_key": "built-in route tests' key, long enough",
+            "secret_key": "built-in-route-tests-key-long-enough-x-x-x-x",
             "password_hash_time_cost": 1,
             "password_hash_memory_kib": 64,
         },
