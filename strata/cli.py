@@ -62,16 +62,18 @@ def serve(
     """Run every layer in one process (the embedded default) until stopped."""
     from strata.app import asgi_app
     from strata.server import run
+    from strata.start_check import check_start
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = _settings(**overrides)
-    run(
-        asgi_app(settings),
-        settings.host,
-        settings.port,
-        settings.server,
-        settings.forwarded_allow_ips,
-    )
+    try:
+        app = asgi_app(settings)
+        # Before listening, so that a wrong secret is one line, not the server's traceback.
+        asyncio.run(check_start(settings))
+        run(app, settings.host, settings.port, settings.server, settings.forwarded_allow_ips)
+    except ConfigurationError as exc:
+        typer.echo(f"strata: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @db_cli.command("upgrade")

@@ -27,10 +27,10 @@ from ipaddress import IPv4Network, IPv6Network
 from typing import Any, ClassVar
 
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from strata.errors import PROBLEM_JSON, problem_body
+from strata.errors import PROBLEM_JSON, ConfigurationError, problem_body
 from strata.server_settings import ServerSettings
 
 # Long enough for the client to read the refusal, short enough that refused connections
@@ -239,5 +239,46 @@ def run(
     limits: ServerSettings,
     trusted_proxies: Sequence[IPv4Network | IPv6Network] = (),
 ) -> None:
-    """Serves ``app`` until stopped (SIGINT or SIGTERM)."""
-    uvicorn.Server(server_config(app, host, port, limits, trusted_proxies)).run()
+    """Serves ``app`` until stopped (SIGINT or SIGTERM). A :class:`ConfigurationError` while
+    the app starts is raised from here, after uvicorn gave up the start."""
+    guard = StartupGuard(app)
+    try:
+        uvicorn.Server(server_config(guard, host, port, limits, trusted_proxies)).run()
+    except SystemExit:
+        if guard.error is not None:
+            raise guard.error from None
+        raise
+
+
+class StartupGuard:
+    """Pure ASGI, outermost: keeps a :class:`ConfigurationError` raised while the app starts
+    (its lifespan) for :func:`run`, and tells uvicorn the start failed without the traceback
+    it would otherwise log. Any other failure reaches uvicorn as it was."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.error: ConfigurationError | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        async def send_or_hold(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed":
+                held.append(message)  # its message is the traceback; sent once the cause is known
+                return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_or_hold)
+        except ConfigurationError as exc:
+            if not held:
+                raise
+            self.error = exc
+            await send({"type": "lifespan.startup.failed", "message": ""})
+            return
+        finally:
+            if held and self.error is None:
+                await send(held[0])

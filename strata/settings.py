@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from ipaddress import ip_address
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -12,6 +13,7 @@ from pydantic import (
     IPvAnyNetwork,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -21,7 +23,7 @@ from gateway.oauth.config import OAuthSettings
 from gateway.proxy.cors import CorsSettings
 from gateway.ratelimit.config import RateLimitSettings
 from gateway.registry.config import RegistrySettings
-from strata.errors import ConfigurationError
+from strata.errors import ConfigurationError, error_message
 from strata.server_settings import ServerSettings
 
 LogFormat = Literal["console", "json"]
@@ -97,6 +99,14 @@ class Settings(BaseSettings):
             return tuple(item.strip() for item in value.split(",") if item.strip())
         return value
 
+    @model_validator(mode="after")
+    def _issuer_follows_host_and_port(self) -> Settings:
+        # Sign-in returns to the issuer, so unless it is set it is where this server listens.
+        if "issuer" not in self.oauth.model_fields_set:
+            issuer = local_url(self.host, self.port)
+            self.oauth = self.oauth.model_copy(update={"issuer": issuer})
+        return self
+
     @cached_property
     def async_database_url(self) -> str:
         """The URL with an async driver, so ``postgresql://`` works as users expect."""
@@ -110,6 +120,23 @@ class Settings(BaseSettings):
         return backend
 
 
+def local_url(host: str, port: int) -> str:
+    """The URL of a server bound to ``host`` and ``port``: an unspecified address (0.0.0.0,
+    ::) is reached on 127.0.0.1, an IPv6 address is bracketed, and port 80 goes unsaid (as
+    browsers write the origin, so redirect URIs match it)."""
+    try:
+        address = ip_address(host.strip("[]"))
+    except ValueError:
+        return _http_url(host, port)  # a host name
+    if address.is_unspecified:
+        return _http_url("127.0.0.1", port)
+    return _http_url(f"[{address}]" if address.version == 6 else str(address), port)
+
+
+def _http_url(name: str, port: int) -> str:
+    return f"http://{name}" if port == 80 else f"http://{name}:{port}"
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read and validate the settings; a bad value raises one clear line naming the setting."""
     try:
@@ -117,4 +144,4 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "STRATA_" + "__".join(str(part) for part in first["loc"]).upper()
-        raise ConfigurationError(f"invalid setting {name}: {first['msg']}") from None
+        raise ConfigurationError(f"invalid setting {name}: {error_message(first)}") from None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import secrets
 import select
 import socket
 import subprocess
@@ -12,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support_server import STRATA, Server, start_server, stop
+from tests.support_server import STRATA, Server, free_port, start_server, stop
 from tests.support_sockets import closed_by_server, problem_of, read_response
 
 
@@ -234,3 +237,94 @@ def test_every_html_page_has_a_policy(server: Server) -> None:
         assert response.headers["content-type"].startswith("text/html"), path
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
         assert response.headers["x-frame-options"] == "DENY", path
+
+
+def claims(token: str) -> dict[str, object]:
+    payload = token.split(".")[1]
+    decoded: dict[str, object] = json.loads(base64.urlsafe_b64decode(payload + "==="))
+    return decoded
+
+
+def _sign_in_page(server: Server, client_id: str, redirect_uri: str, scope: str) -> httpx.Response:
+    """The authorization endpoint's answer to an app asking to return to ``redirect_uri``."""
+    return httpx.get(
+        f"{server.base_url}/oauth/authorize",
+        params={
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "state": "s",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHoeRvt0vU8Y0L2-0szwI7M",
+            "code_challenge_method": "S256",
+        },
+    )
+
+
+def test_a_start_on_another_port_moves_the_issuer_and_the_apps_redirects(
+    tmp_path: Path,
+) -> None:
+    first = start_server(tmp_path, name="first")  # seeds the apps on its own port
+    stop(first)
+    second = start_server(tmp_path, name="second")
+    try:
+        metadata = httpx.get(f"{second.base_url}/.well-known/oauth-authorization-server").json()
+        assert metadata["issuer"] == second.base_url
+        assert metadata["authorization_endpoint"] == f"{second.base_url}/oauth/authorize"
+        assert second.base_url not in (first.base_url, "http://127.0.0.1:8000")
+        returns = {
+            "strata-web": ("/app/callback", "me:read"),
+            "strata-docs": ("/apis/_assets/oauth2-redirect.html", "crm:read"),
+            "strata-portal": ("/portal/callback", "apps:read"),
+        }
+        for client_id, (path, scope) in returns.items():
+            page = _sign_in_page(second, client_id, second.base_url + path, scope)
+            assert page.status_code == 200, (client_id, page.text)
+            assert 'id="username"' in page.text
+            before = _sign_in_page(second, client_id, first.base_url + path, scope)
+            assert before.status_code == 400, client_id
+        token = second.token("crm:read")
+        assert claims(token)["iss"] == second.base_url
+        assert claims(token)["aud"] == f"{second.base_url}/system/crm/v1"
+    finally:
+        stop(second)
+    assert "redirect URIs follow the issuer" in second.logs()
+
+
+def _serve_once(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [STRATA, "serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+    )
+
+
+def test_a_wrong_secret_stops_the_start_with_one_line_and_exit_2(tmp_path: Path) -> None:
+    first = start_server(tmp_path)  # its signing key is encrypted with the secret file's key
+    stop(first)
+    other_secret = secrets.token_urlsafe(32)
+
+    result = _serve_once({**first.env, "STRATA_OAUTH__SECRET_KEY": other_secret}, tmp_path)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("strata: signing key ")
+    assert "cannot be decrypted" in lines[0] and "STRATA_OAUTH__SECRET_KEY" in lines[0]
+    assert other_secret not in lines[0]
+
+
+def test_a_secret_key_in_another_encoding_stops_the_start_with_one_line(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "STRATA_OAUTH__SECRET_KEY": "my old passphrase, long enough"}
+    result = _serve_once(env, tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("strata: invalid setting STRATA_OAUTH__SECRET_KEY: ")
+    assert "secrets.token_urlsafe(32)" in lines[0]

@@ -12,11 +12,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
 
+from strata.errors import ConfigurationError
+from strata.server import run
 from strata.server_settings import ServerSettings
 from tests.support_server import free_port
 from tests.support_sockets import closed_by_server, problem_of, read_response
@@ -254,3 +258,32 @@ def test_memory_of_many_unfinished_huge_headers_stays_bounded(server: EchoServer
     assert all(answer.startswith(b"HTTP/1.1 431 ") for answer in answers), answers
     # Unbounded, the server would hold the 128 MiB sent (and more, in copies).
     assert grown_mib < 32, f"the server grew by {grown_mib:.0f} MiB"
+
+
+# --- a failed start ------------------------------------------------------------------------
+
+
+def _failing_to_start(error: Exception) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        raise error
+        yield
+
+    return Starlette(lifespan=lifespan)
+
+
+def test_a_configuration_error_while_starting_is_raised_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = _failing_to_start(ConfigurationError("the secret is not the one"))
+    with pytest.raises(ConfigurationError, match="the secret is not the one"):
+        run(app, "127.0.0.1", free_port(), ServerSettings())
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Traceback" not in logged
+    assert all(record.exc_info is None for record in caplog.records)
+
+
+def test_another_error_while_starting_stays_uvicorns_startup_failure() -> None:
+    with pytest.raises(SystemExit) as stopped:
+        run(_failing_to_start(RuntimeError("a bug")), "127.0.0.1", free_port(), ServerSettings())
+    assert stopped.value.code == 3

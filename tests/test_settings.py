@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
+from gateway.oauth.audiences import api_audience
+from gateway.oauth.config import OAuthSettings
 from strata.errors import ConfigurationError
 from strata.settings import load_settings
 
@@ -74,3 +78,62 @@ def test_a_wildcard_or_a_name_is_not_a_trusted_proxy(
     with pytest.raises(ConfigurationError) as caught:
         load_settings()
     assert "STRATA_FORWARDED_ALLOW_IPS" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "issuer"),
+    [
+        ("127.0.0.1", 8000, "http://127.0.0.1:8000"),
+        ("127.0.0.1", 8123, "http://127.0.0.1:8123"),
+        ("0.0.0.0", 9000, "http://127.0.0.1:9000"),
+        ("::", 9000, "http://127.0.0.1:9000"),
+        ("::1", 8123, "http://[::1]:8123"),
+        ("localhost", 80, "http://localhost"),
+        ("gateway.internal", 8443, "http://gateway.internal:8443"),
+    ],
+)
+def test_the_issuer_follows_host_and_port_unless_set(
+    monkeypatch: pytest.MonkeyPatch, host: str, port: int, issuer: str
+) -> None:
+    monkeypatch.delenv("STRATA_OAUTH__ISSUER", raising=False)
+    monkeypatch.setenv("STRATA_OAUTH__LEEWAY_SECONDS", "10")  # other OAuth settings given
+    settings = load_settings(host=host, port=port)
+    assert settings.oauth.issuer == issuer
+    assert settings.oauth.leeway_seconds == 10
+    assert api_audience(settings.oauth.issuer, "/system/crm/v1") == f"{issuer}/system/crm/v1"
+
+
+def test_a_set_issuer_stays_whatever_the_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRATA_OAUTH__ISSUER", "https://api.example.com/")
+    monkeypatch.setenv("STRATA_PORT", "8123")
+    assert load_settings().oauth.issuer == "https://api.example.com"
+
+
+def test_oauth_settings_alone_keep_their_default_issuer() -> None:
+    assert OAuthSettings().issuer == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("my old passphrase, long enough", "must be base64url"),
+        (secrets.token_urlsafe(16), "decodes to 16 bytes, fewer than 32"),
+    ],
+)
+def test_a_secret_key_not_in_the_files_encoding_is_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, value: str, reason: str
+) -> None:
+    monkeypatch.setenv("STRATA_OAUTH__SECRET_KEY", value)
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(f"invalid setting STRATA_OAUTH__SECRET_KEY: {reason}")
+    assert "Value error" not in message and "\n" not in message
+    assert value not in message
+
+
+def test_a_secret_key_in_the_files_encoding_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    value = secrets.token_urlsafe(32)
+    monkeypatch.setenv("STRATA_OAUTH__SECRET_KEY", value)
+    secret = load_settings().oauth.secret_key
+    assert secret is not None and secret.get_secret_value() == value
