@@ -23,6 +23,7 @@ from starlette.types import ASGIApp
 
 from strata.db import Database
 from strata.http import in_process
+from strata.json_body import StrictJsonRoute
 
 CHECK_TIMEOUT_SECONDS = 2.0
 READY_MAX_AGE_SECONDS = 1.0
@@ -119,7 +120,7 @@ def create_health_router(
     metrics_guard: Callable[..., Awaitable[Any]],
 ) -> APIRouter:
     """``metrics_guard`` is the dependency that admits a scraper (a ``metrics:read`` token)."""
-    router = APIRouter(tags=["operations"])
+    router = APIRouter(route_class=StrictJsonRoute, tags=["operations"])
 
     @router.get("/healthz", summary="Alive: the process answers")
     async def healthz() -> dict[str, str]:

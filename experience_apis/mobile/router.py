@@ -33,6 +33,7 @@ from experience_apis.mobile.schemas import (
 )
 from experience_apis.mobile.service import MobileService
 from strata.errors import problem_responses
+from strata.json_body import StrictJsonRoute
 
 
 def _service(request: Request, customer: CurrentCustomer) -> MobileService:
@@ -71,8 +72,8 @@ BELOW_FAILED = (502, 503, 504)
 READ = {**NOT_MODIFIED, **problem_responses(401, 403, 422, *BELOW_FAILED)}
 READ_ONE = {**NOT_MODIFIED, **problem_responses(401, 403, 404, 422, *BELOW_FAILED)}
 
-me = APIRouter(prefix="/me", tags=["me"])
-products = APIRouter(prefix="/products", tags=["products"])
+me = APIRouter(route_class=StrictJsonRoute, prefix="/me", tags=["me"])
+products = APIRouter(route_class=StrictJsonRoute, prefix="/products", tags=["products"])
 
 
 def _one(view: Any, fields: FieldSelection) -> JSONResponse:
@@ -208,6 +209,6 @@ async def get_product(sku: Sku, service: Service, fields: ProductDetailFields) -
     return _one(await service.product(sku), fields)
 
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 router.include_router(me)
 router.include_router(products)

@@ -26,6 +26,7 @@ from experience_apis.web.schemas import (
 )
 from experience_apis.web.service import WebService
 from strata.errors import problem_responses
+from strata.json_body import StrictJsonRoute
 
 SIGNED_IN = (401, 403)
 BELOW_FAILURES = (502, 503, 504)
@@ -54,10 +55,10 @@ PaymentKey = Annotated[
     Header(alias="Idempotency-Key", description="Makes a retried payment safe"),
 ]
 
-dashboard = APIRouter(prefix="/dashboard", tags=["dashboard"])
-catalog = APIRouter(prefix="/products", tags=["catalog"])
-checkout = APIRouter(prefix="/checkout", tags=["checkout"])
-orders = APIRouter(prefix="/orders", tags=["orders"])
+dashboard = APIRouter(route_class=StrictJsonRoute, prefix="/dashboard", tags=["dashboard"])
+catalog = APIRouter(route_class=StrictJsonRoute, prefix="/products", tags=["catalog"])
+checkout = APIRouter(route_class=StrictJsonRoute, prefix="/checkout", tags=["checkout"])
+orders = APIRouter(route_class=StrictJsonRoute, prefix="/orders", tags=["orders"])
 
 
 @dashboard.get(
@@ -211,6 +212,6 @@ async def pay_order(
     return await service.pay(order_id, payment or PaymentRequest(), key)
 
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 for part in (dashboard, catalog, checkout, orders):
     router.include_router(part)

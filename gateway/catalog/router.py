@@ -24,6 +24,7 @@ from gateway.catalog.swagger import (
 from gateway.registry.schemas import Layer
 from gateway.registry.store import RegisteredApi
 from strata.errors import problem_responses
+from strata.json_body import StrictJsonRoute
 
 
 class CatalogSource(Protocol):
@@ -46,7 +47,7 @@ def create_catalog_router(
     static assets stay public. ``docs_client_id`` pre-fills the Authorize dialog."""
     endpoints = oauth or OAuthEndpoints()
     dependencies = [Depends(guard)] if guard else []
-    router = APIRouter(prefix="/apis", tags=["catalog"])
+    router = APIRouter(route_class=StrictJsonRoute, prefix="/apis", tags=["catalog"])
     if include_assets:
         # Under this router's /apis prefix, so they land at ASSETS_PATH.
         router.include_router(create_assets_router(ASSETS_PATH.removeprefix(router.prefix)))

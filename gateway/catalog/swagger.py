@@ -22,6 +22,7 @@ from gateway.catalog.oauth_redirect import PAGE as REDIRECT_PAGE
 from gateway.catalog.oauth_redirect import SCRIPT as REDIRECT_SCRIPT
 from gateway.catalog.oauth_redirect import RedirectPage
 from strata.errors import NotFound, problem_responses
+from strata.json_body import StrictJsonRoute
 
 ASSETS_PATH = "/apis/_assets"
 INIT_SCRIPT = "strata-docs.js"
@@ -154,7 +155,9 @@ def create_assets_router(assets_path: str = ASSETS_PATH) -> APIRouter:
     missing = [name for name in _SWAGGER_FILES if not (static / name).is_file()]
     if missing:
         raise RuntimeError(f"swagger-ui-py is missing {', '.join(missing)} in {static}")
-    router = APIRouter(prefix=assets_path, tags=["docs"], include_in_schema=False)
+    router = APIRouter(
+        route_class=StrictJsonRoute, prefix=assets_path, tags=["docs"], include_in_schema=False
+    )
     # Relative: the script sits beside the page wherever the router is mounted.
     redirect = RedirectPage.from_package(static, REDIRECT_SCRIPT)
 
@@ -200,7 +203,7 @@ def create_gateway_docs_router(
 ) -> APIRouter:
     """The gateway's own ``/docs``, built like every API's page (the assets router, e.g. from
     the catalog router, must be mounted too)."""
-    router = APIRouter(tags=["docs"], include_in_schema=False)
+    router = APIRouter(route_class=StrictJsonRoute, tags=["docs"], include_in_schema=False)
 
     @router.get(path)
     async def gateway_docs() -> HTMLResponse:

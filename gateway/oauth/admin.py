@@ -27,6 +27,7 @@ from gateway.oauth.tokens import TokenService
 from gateway.oauth.verifier import TokenVerifier
 from strata.db import Database
 from strata.errors import problem_responses
+from strata.json_body import StrictJsonRoute
 
 
 class ClientCreate(BaseModel):
@@ -104,6 +105,7 @@ def build_admin_router(
 ) -> APIRouter:
     admin = Depends(verifier.require_scopes(ADMIN_SCOPE))
     router = APIRouter(
+        route_class=StrictJsonRoute,
         prefix="/admin/clients",
         tags=["admin"],
         dependencies=[admin],

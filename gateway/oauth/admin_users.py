@@ -20,6 +20,7 @@ from gateway.oauth.users import create_user
 from gateway.oauth.verifier import TokenVerifier
 from strata.db import Database
 from strata.errors import problem_responses
+from strata.json_body import StrictJsonRoute
 
 log = structlog.get_logger(__name__)
 
@@ -87,6 +88,7 @@ def build_users_admin_router(
     tokens: TokenService,
 ) -> APIRouter:
     router = APIRouter(
+        route_class=StrictJsonRoute,
         prefix="/admin/users",
         tags=["admin"],
         dependencies=[Depends(verifier.require_scopes(ADMIN_SCOPE))],

@@ -31,6 +31,7 @@ from gateway.oauth.scopes import ScopeVocabulary
 from gateway.oauth.throttle import FailureThrottle, Throttled, address_of
 from gateway.oauth.tokens import IssuedTokens
 from strata.db import Database
+from strata.json_body import StrictJsonRoute
 
 TOKEN_PATH = "/oauth/token"
 AUTHORIZE_PATH = "/oauth/authorize"
@@ -166,7 +167,7 @@ def build_oauth_router(
     settings: OAuthSettings,
     vocabulary: ScopeVocabulary,
 ) -> APIRouter:
-    router = APIRouter(tags=["oauth"])
+    router = APIRouter(route_class=StrictJsonRoute, tags=["oauth"])
 
     @router.post(
         TOKEN_PATH,

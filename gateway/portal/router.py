@@ -19,6 +19,7 @@ from gateway.portal.pages import PortalSignIn, add_page_routes
 from gateway.portal.schemas import AppCreate, AppCreated, AppList, AppOut, ScopeList, ScopeOut
 from gateway.portal.service import PortalService
 from strata.errors import Problem, problem_responses
+from strata.json_body import StrictJsonRoute
 
 APPS_READ = "apps:read"
 APPS_WRITE = "apps:write"
@@ -53,7 +54,7 @@ def developer(verifier: TokenVerifier, *scopes: str) -> Developer:
 
 def create_portal_router(oauth: OAuthServer) -> APIRouter:
     """The portal, sharing the authorization server's clients, scopes and token checks."""
-    router = APIRouter(prefix="/portal", tags=["portal"])
+    router = APIRouter(route_class=StrictJsonRoute, prefix="/portal", tags=["portal"])
     add_page_routes(router, PortalSignIn(issuer=oauth.settings.issuer))
     add_api_routes(router, PortalService.of(oauth), oauth.verifier)
     return router

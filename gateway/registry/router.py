@@ -17,6 +17,7 @@ from gateway.registry.schemas import ApiList, ApiOut, ApiRegistration, ApiUpdate
 from gateway.registry.service import RegistryService
 from gateway.registry.store import RegisteredApi
 from strata.errors import problem_responses
+from strata.json_body import StrictJsonRoute
 
 _NO_MATCH = -1
 IfMatch = Annotated[str | None, Header(description='Only if still at this ETag: "<revision>"')]
@@ -59,7 +60,12 @@ def _expected_revision(if_match: str | None) -> int | None:
 
 
 def create_admin_router(service: RegistryService, guard: Callable[..., Any]) -> APIRouter:
-    router = APIRouter(prefix="/admin/apis", tags=["admin: apis"], dependencies=[Depends(guard)])
+    router = APIRouter(
+        route_class=StrictJsonRoute,
+        prefix="/admin/apis",
+        tags=["admin: apis"],
+        dependencies=[Depends(guard)],
+    )
 
     @router.post(
         "",

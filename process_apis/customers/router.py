@@ -10,6 +10,7 @@ from process_apis.customers.schemas import CustomerOverview
 from process_apis.customers.service import CustomerService
 from process_apis.identity import CallerRestriction
 from strata.errors import problem_responses
+from strata.json_body import StrictJsonRoute
 
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,100}$"
 
@@ -83,7 +84,7 @@ OVERVIEW_EXAMPLE: dict[str, Any] = {
     ],
 }
 
-router = APIRouter(prefix="/customers", tags=["customers"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/customers", tags=["customers"])
 
 
 @router.get(

@@ -10,6 +10,7 @@ from process_apis.inventory.fulfilment import FulfilmentService
 from process_apis.inventory.schemas import Availability, Cart, FulfilmentOptions
 from process_apis.inventory.service import AvailabilityService
 from strata.errors import problem_responses
+from strata.json_body import StrictJsonRoute
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$"
 
@@ -103,7 +104,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     **problem_responses(404, 422, 502, 503, 504),
 }
 
-router = APIRouter(prefix="/availability", tags=["availability"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/availability", tags=["availability"])
 
 
 @router.get(
@@ -132,7 +133,9 @@ async def availability_of(
     )
 
 
-fulfilment_router = APIRouter(prefix="/fulfilment", tags=["fulfilment"])
+fulfilment_router = APIRouter(
+    route_class=StrictJsonRoute, prefix="/fulfilment", tags=["fulfilment"]
+)
 
 
 @fulfilment_router.post(

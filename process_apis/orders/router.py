@@ -18,6 +18,7 @@ from process_apis.orders.schemas import (
 )
 from process_apis.orders.service import Answer, OrdersService
 from strata.errors import PROBLEM_JSON, problem_responses
+from strata.json_body import StrictJsonRoute
 from system_apis.canonical import Page
 
 UPSTREAM_FAILURES = (502, 503, 504)
@@ -55,7 +56,7 @@ Prefer = Annotated[
     ),
 ]
 
-router = APIRouter(prefix="/orders", tags=["orders"])
+router = APIRouter(route_class=StrictJsonRoute, prefix="/orders", tags=["orders"])
 
 
 def _order_example(status: str = "confirmed") -> dict[str, Any]:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import AwareDatetime
 
 from strata.errors import problem_responses
+from strata.json_body import StrictJsonRoute
 from system_apis.canonical import Customer, CustomerKind, Page
 from system_apis.crm.schemas import (
     Activity,
@@ -99,7 +100,7 @@ def _location(request: Request, path: str) -> str:
 
 
 def customers_router() -> APIRouter:
-    router = APIRouter(prefix="/customers", tags=["customers"])
+    router = APIRouter(route_class=StrictJsonRoute, prefix="/customers", tags=["customers"])
 
     @router.get(
         "",

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
 
 from strata.errors import Problem, problem_responses
+from strata.json_body import StrictJsonRoute
 from system_apis.canonical import Customer, Invoice, InvoiceStatus, OrderStatus, Page, SalesOrder
 from system_apis.erp import examples
 from system_apis.erp.client import ErpClient
@@ -50,9 +51,9 @@ CustomerFilter = Annotated[
 ]
 BACKEND_ERRORS = (502, 503, 504)
 
-customers = APIRouter(prefix="/customers", tags=["customers"])
-orders = APIRouter(prefix="/orders", tags=["orders"])
-invoices = APIRouter(prefix="/invoices", tags=["invoices"])
+customers = APIRouter(route_class=StrictJsonRoute, prefix="/customers", tags=["customers"])
+orders = APIRouter(route_class=StrictJsonRoute, prefix="/orders", tags=["orders"])
+invoices = APIRouter(route_class=StrictJsonRoute, prefix="/invoices", tags=["invoices"])
 
 
 @customers.put(

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from strata.json_body import StrictJsonRoute
 from system_apis.canonical import Location, Page, Product, Reservation, StockLevel
 from system_apis.inventory import examples
 from system_apis.inventory.examples import documented
@@ -28,10 +29,10 @@ Cursor = Annotated[
 Sku = Annotated[str, Path(min_length=1, max_length=255, examples=["FUR-001-GRA"])]
 ReservationId = Annotated[str, Path(min_length=1, max_length=32, examples=["1"])]
 
-products = APIRouter(prefix="/products", tags=["products"])
-locations = APIRouter(prefix="/locations", tags=["locations"])
-stock = APIRouter(prefix="/stock", tags=["stock"])
-reservations = APIRouter(prefix="/reservations", tags=["reservations"])
+products = APIRouter(route_class=StrictJsonRoute, prefix="/products", tags=["products"])
+locations = APIRouter(route_class=StrictJsonRoute, prefix="/locations", tags=["locations"])
+stock = APIRouter(route_class=StrictJsonRoute, prefix="/stock", tags=["stock"])
+reservations = APIRouter(route_class=StrictJsonRoute, prefix="/reservations", tags=["reservations"])
 
 
 @products.get(

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from strata.errors import NotFound, problem_responses
+from strata.json_body import StrictJsonRoute
 
 SITE_PREFIX = "/app"
 PAGE_FILE = "index.html"
@@ -71,7 +72,7 @@ def _etags(header: str | None) -> set[str]:
 
 def create_site_router() -> APIRouter:
     """``GET /app``, ``GET /app/callback`` and ``GET /app/static/{filename}``."""
-    router = APIRouter(prefix=SITE_PREFIX, tags=["web app"])
+    router = APIRouter(route_class=StrictJsonRoute, prefix=SITE_PREFIX, tags=["web app"])
     page = Asset.read(PAGE_FILE, "text/html; charset=utf-8")
     assets = {name: Asset.read(name, media_type) for name, media_type in ASSET_TYPES.items()}
 
