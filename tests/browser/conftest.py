@@ -1,5 +1,6 @@
-"""Browser tests: a real `strata serve` whose OAuth issuer is its own URL (the web app's
-sign-in returns there), and Debian's Chromium driven by Playwright with a fresh profile.
+"""Browser tests: a real `strata serve` on a port other than 8000, its OAuth issuer following
+that port (the web app's sign-in returns there), and Debian's Chromium driven by Playwright
+with a fresh profile.
 
 Without Chromium the tests are skipped with the reason, unless
 ``STRATA_TEST_REQUIRE_SERVICES=1`` (as CI sets), which makes them fail instead, like the
@@ -13,6 +14,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import sync_playwright
 
@@ -21,6 +23,7 @@ from experience_apis.web.site.screenshot import CHROMIUM, VIEWPORT, launch
 from tests.support_server import Server, free_port, start_server, stop
 
 REQUIRE_SERVICES = os.environ.get("STRATA_TEST_REQUIRE_SERVICES") == "1"
+DEFAULT_PORT = 8000
 STEP_TIMEOUT_MS = 10_000
 
 
@@ -38,16 +41,20 @@ def chromium() -> str:
 
 @pytest.fixture
 def web_server(chromium: str, tmp_path: Path) -> Iterator[Server]:
-    """Strata on a port chosen first, so that its issuer (and the web app's redirect URI)
-    is the URL the browser opens."""
-    port = free_port()
-    server = start_server(
-        tmp_path, {"STRATA_OAUTH__ISSUER": f"http://127.0.0.1:{port}"}, name="web", port=port
-    )
+    """`strata serve --port <free port>` with no issuer set: the issuer (and so the apps'
+    redirect URIs) is the URL the browser opens."""
+    server = start_server(tmp_path, name="web", port=_not_8000())
     try:
+        metadata = httpx.get(f"{server.base_url}/.well-known/oauth-authorization-server")
+        assert metadata.json()["issuer"] == server.base_url
         yield server
     finally:
         stop(server)
+
+
+def _not_8000() -> int:
+    port = free_port()
+    return port if port != DEFAULT_PORT else free_port()
 
 
 @pytest.fixture
