@@ -92,6 +92,8 @@ def pair(
         "STRATA_RATE_LIMITS__KEY_PREFIX": redis_prefix,
         "STRATA_RATE_LIMITS__TIERS__TRIAL__READ": f"10/min burst {SHARED_READ_BURST}",
         "STRATA_OAUTH__SECRET_KEY": secrets.token_urlsafe(32),
+        # Behind one load balancer: set, the issuer is the same for both ports.
+        "STRATA_OAUTH__ISSUER": "http://127.0.0.1:8000",
     }
     first = start_server(directory, env, name="first")
     try:
