@@ -21,7 +21,7 @@ from gateway.proxy.breaker import Clock
 from gateway.proxy.client import build_client
 from gateway.proxy.config import ProxySettings
 from gateway.proxy.cors import is_preflight
-from gateway.proxy.edges import edge_refusal
+from gateway.proxy.edges import edge_refusal, routing_path, without_separating_escapes
 from gateway.proxy.exchange import Exchange
 from gateway.proxy.forward import Forwarder
 from gateway.proxy.headers import header
@@ -113,9 +113,9 @@ class GatewayDataPath:
         table = self._routes.current
         if table is not self._table:
             self._adopt(table)
-        matched = table.match(scope["path"])
+        matched = table.match(routing_path(scope))
         if matched is None:
-            await self._fallback(scope, receive, send)
+            await self._fallback(without_separating_escapes(scope), receive, send)
             return
         route, rest = matched
         runtime = self._runtimes[id(route)]

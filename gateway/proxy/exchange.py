@@ -17,8 +17,9 @@ from strata import context
 class Exchange:
     """The request to forward and the channel back to the client.
 
-    ``rest`` is the decoded path after the route's prefix; ``body`` is the buffered request
-    body (``None`` when the request has none); ``extra_headers`` go on every response.
+    ``rest`` is the path after the route's prefix, decoded but for ``%2F`` and ``%25``;
+    ``body`` is the buffered request body (``None`` when the request has none);
+    ``extra_headers`` go on every response.
     ``identity`` is the admitted caller (``None`` when anonymous); ``credentials`` are the
     headers a remote target receives in place of the caller's token, set before the first
     remote attempt.
@@ -66,7 +67,8 @@ class Exchange:
 
 
 def _quote_path(path: str) -> str:
-    return quote(path, safe="/:@!$&'()*+,;=-._~")
+    # '%' is safe: the escapes left in ``rest`` (%2F, %25) are forwarded as they are.
+    return quote(path, safe="/:@!$&'()*+,;=-._~%")
 
 
 def _incoming_traceparent(scope: Scope) -> str | None:
