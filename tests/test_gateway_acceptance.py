@@ -60,7 +60,7 @@ SERVER_ENV = {
     "STRATA_OAUTH__PASSWORD_HASH_MEMORY_KIB": "64",
 }
 ROUTING_DEADLINE_SECONDS = 2.0
-DANA = ("dana", "dana-demo-password")  # a demo user, seeded with the demo data
+OTTO = ("otto", "otto-demo-password")  # the demo operator: system-layer scopes are for them
 
 
 # --- one gateway process on SQLite, and the shipping service --------------------------------
@@ -305,8 +305,8 @@ def test_the_docs_page_can_get_a_token_for_the_apis_scopes(
             "/oauth/authorize",
             data={
                 "request_id": login_request_id(sign_in.text),
-                "username": DANA[0],
-                "password": DANA[1],
+                "username": OTTO[0],
+                "password": OTTO[1],
                 "decision": "allow",
             },
         )

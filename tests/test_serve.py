@@ -95,12 +95,16 @@ def test_backend_faults_need_an_admin_token_and_show_as_problems(
 ) -> None:
     faults_url = f"{server.base_url}/backends/erp/_admin/faults"
     assert httpx.put(faults_url, json={"outage": True}).status_code == 401
+    # A token for the system APIs is not for the gateway's own endpoints at all...
     assert (
         httpx.put(
             faults_url, json={"outage": True}, headers={"Authorization": f"Bearer {token}"}
         ).status_code
-        == 403
+        == 401
     )
+    # ...and one for the gateway without the admin scope is not enough.
+    gateway_token = {"Authorization": f"Bearer {server.token('metrics:read')}"}
+    assert httpx.put(faults_url, json={"outage": True}, headers=gateway_token).status_code == 403
     admin = {"Authorization": f"Bearer {server.token('admin')}"}
     assert httpx.put(faults_url, json={"outage": True}, headers=admin).status_code == 200
     try:

@@ -29,7 +29,8 @@ async def test_an_order_placed_from_the_phone_is_compact_and_real(stack: Experie
     placed = await dana.post("/me/orders", body, key="phone-1")
     replayed = await dana.post("/me/orders", body, key="phone-1")
     read = await dana.get(f"/me/orders/{placed.json()['id']}")
-    below = await stack.below("process", "orders").get(f"/orders/{placed.json()['id']}")
+    async with stack.below("process", "orders") as orders:
+        below = await orders.get(f"/orders/{placed.json()['id']}", headers=dana.headers)
 
     assert placed.status_code == 201, placed.text
     order = placed.json()
