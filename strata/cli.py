@@ -206,6 +206,10 @@ def apis_register(
         bool, typer.Option("--public", help="Open to anyone without a token (then no scopes)")
     ] = False,
     rate_tier: Annotated[str | None, typer.Option(help="Rate-limit tier for this API")] = None,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(help="A browser origin (scheme://host[:port]) that may call it; repeatable"),
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Upstream timeout, seconds")] = 10.0,
     retries: Annotated[int, typer.Option(help="Retries for idempotent calls")] = 1,
     description: Annotated[str, typer.Option(help="One line for the catalog")] = "",
@@ -246,6 +250,7 @@ def apis_register(
                 write_scope=write_scope,
                 public=public,
                 rate_tier=rate_tier,
+                cors_origins=cors_origin or [],
                 timeout_seconds=timeout,
                 retries=retries,
                 upstream_auth=upstream_auth.value,

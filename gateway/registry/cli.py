@@ -38,6 +38,7 @@ async def register_from_cli(
     write_scope: str | None = None,
     public: bool = False,
     rate_tier: str | None = None,
+    cors_origins: Sequence[str] = (),
     timeout_seconds: float = 10.0,
     retries: int = 1,
     upstream_auth: str = "none",
@@ -67,6 +68,7 @@ async def register_from_cli(
         "write_scope": write_scope,
         "public": public,
         "rate_tier": rate_tier,
+        "cors_origins": list(cors_origins),
         "upstream_auth": upstream_setting(upstream_auth, upstream_header, upstream_key),
     }
     if openapi.startswith(("http://", "https://")):

@@ -3,15 +3,22 @@ databases, shown, changed whole, carried into the route table, and set on built-
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from gateway.registry.addresses import AddressPolicy
 from gateway.registry.builtin import builtin_registration
+from gateway.registry.cli import register_from_cli
 from gateway.registry.schemas import ApiUpdate
 from gateway.registry.service import RegistryService
+from strata.db import Database
+from strata.errors import Problem
 from tests.gateway.registry.conftest import openapi_document, registration
+from tests.gateway.registry.test_cli import arguments
 from tests.gateway.registry.test_router import admin, assert_problem, body
 
 __all__ = ["admin"]  # the admin API fixture, shared with the router tests
@@ -105,3 +112,26 @@ async def test_a_built_in_api_follows_the_configured_origins(service: RegistrySe
     assert opened.revision > first.revision
     route = (await service.route_table()).get("orders")
     assert route is not None and route.cors_origins == ("https://app.example",)
+
+
+async def test_the_command_line_registers_origins_and_names_a_bad_one(
+    database: Database, tmp_path: Path, make_document: Any, addresses: AddressPolicy
+):
+    path = tmp_path / "billing.json"
+    path.write_text(json.dumps(make_document("Billing")))
+
+    def register(*origins: str) -> Any:
+        return register_from_cli(
+            database,
+            openapi=str(path),
+            addresses=addresses,
+            **arguments(cors_origins=list(origins)),
+        )
+
+    with pytest.raises(Problem) as refused:
+        await register("https://app.example/path")
+    api = await register("https://App.Example")
+
+    assert refused.value.status == 422
+    assert refused.value.extensions["errors"][0]["field"] == "cors_origins.0"
+    assert api.cors_origins == ("https://app.example",)
