@@ -210,6 +210,3 @@ class CorsPolicy:
             await send(message)
 
         return send_with_cors
-
-
-NO_CROSS_ORIGIN = CorsPolicy.of((), writable=False)
