@@ -256,13 +256,13 @@ async def follow_issuer(database: Database, base_url: str) -> list[str]:
 def _moved_to(base: str, path: str, redirect_uris: list[str]) -> list[str]:
     """``redirect_uris`` with each one on the app's own path moved to ``base``; any other
     (an operator's addition) kept as it is."""
-    moved = (
-        base + path
-        if urlsplit(uri).scheme in ("http", "https") and urlsplit(uri).path.endswith(path)
-        else uri
-        for uri in redirect_uris
-    )
+    moved = (base + path if _is_on_path(uri, path) else uri for uri in redirect_uris)
     return list(dict.fromkeys(moved))
+
+
+def _is_on_path(uri: str, path: str) -> bool:
+    parts = urlsplit(uri)
+    return parts.scheme in ("http", "https") and parts.path.endswith(path)
 
 
 async def grant_docs_scopes(database: Database, scopes: Iterable[str]) -> None:
