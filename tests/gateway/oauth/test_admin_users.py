@@ -12,7 +12,7 @@ from sqlalchemy import select
 from gateway.oauth.clients import create_client
 from gateway.oauth.crypto import Passwords
 from gateway.oauth.models import AccessToken, OAuthUser, TokenFamily
-from gateway.oauth.roles import CUSTOMER, OPERATOR
+from gateway.oauth.roles import CUSTOMER, DEVELOPER, OPERATOR
 from gateway.oauth.users import authenticate_user
 from strata.db import Database
 from tests.gateway.oauth.conftest import Flows, Registered
@@ -204,24 +204,24 @@ async def test_roles_are_set_exactly_and_an_unknown_one_is_refused(
     assert shown.json()["roles"] == ["customer", "operator"]
 
 
-async def _signed_in_as_customer_and_operator(
+async def _signed_in_as_developer_and_operator(
     database: Database, passwords: Passwords, flows: Flows
 ) -> tuple[OAuthUser, str, dict[str, Any]]:
-    """Cora, both a customer and an operator, signed in to an app that may ask for both
+    """Cora, both a developer and an operator, signed in to an app that may ask for both
     kinds of scope; returns her, the app's id and her tokens."""
     app, _ = await create_client(
         database,
         "Back-office console",
-        "me:read crm:read",
+        "apps:read crm:read",
         redirect_uris=[APP_REDIRECT],
         public=True,
         passwords=passwords,
     )
-    cora = await make_person(database, passwords, "cora", (CUSTOMER, OPERATOR), "001C")
+    cora = await make_person(database, passwords, "cora", (DEVELOPER, OPERATOR))
     token = await sign_in(
-        flows, app.id, APP_REDIRECT, "me:read crm:read", "cora", "cora-test-password"
+        flows, app.id, APP_REDIRECT, "apps:read crm:read", "cora", "cora-test-password"
     )
-    assert token["scope"] == "me:read crm:read"
+    assert token["scope"] == "apps:read crm:read"
     return cora, app.id, token
 
 
@@ -232,16 +232,16 @@ async def test_removing_a_role_revokes_every_token_of_the_person_at_once(
     passwords: Passwords,
     flows: Flows,
 ) -> None:
-    cora, app_id, token = await _signed_in_as_customer_and_operator(database, passwords, flows)
+    cora, app_id, token = await _signed_in_as_developer_and_operator(database, passwords, flows)
     bearer = {"Authorization": f"Bearer {token['access_token']}"}
-    assert (await http.get("/me", headers=bearer)).status_code == 200
+    assert (await http.get("/crm/customers", headers=bearer)).status_code == 200
 
     changed = await http.put(
-        f"{USERS}/{cora.id}/roles", json={"roles": ["customer"]}, headers=admin_headers
+        f"{USERS}/{cora.id}/roles", json={"roles": ["developer"]}, headers=admin_headers
     )
 
-    assert changed.status_code == 200 and changed.json()["roles"] == ["customer"]
-    _problem(await http.get("/me", headers=bearer), 401)
+    assert changed.status_code == 200 and changed.json()["roles"] == ["developer"]
+    _problem(await http.get("/crm/customers", headers=bearer), 401)
     refreshed = await refresh(flows, app_id, token["refresh_token"])
     assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
     async with database.session() as session:
@@ -251,9 +251,9 @@ async def test_removing_a_role_revokes_every_token_of_the_person_at_once(
     assert families and all(family.revoked_at is not None for family in families)
     assert tokens and all(access.revoked_at is not None for access in tokens)
     again = await sign_in(
-        flows, app_id, APP_REDIRECT, "me:read crm:read", "cora", "cora-test-password"
+        flows, app_id, APP_REDIRECT, "apps:read crm:read", "cora", "cora-test-password"
     )
-    assert again["scope"] == "me:read"
+    assert again["scope"] == "apps:read"
 
 
 async def test_adding_a_role_keeps_the_tokens_the_person_holds(
@@ -263,16 +263,16 @@ async def test_adding_a_role_keeps_the_tokens_the_person_holds(
     passwords: Passwords,
     flows: Flows,
 ) -> None:
-    cora, app_id, token = await _signed_in_as_customer_and_operator(database, passwords, flows)
+    cora, app_id, token = await _signed_in_as_developer_and_operator(database, passwords, flows)
 
     changed = await http.put(
         f"{USERS}/{cora.id}/roles",
-        json={"roles": ["customer", "operator", "developer"]},
+        json={"roles": ["developer", "operator", "admin"]},
         headers=admin_headers,
     )
 
     assert changed.status_code == 200
     bearer = {"Authorization": f"Bearer {token['access_token']}"}
-    assert (await http.get("/me", headers=bearer)).status_code == 200
+    assert (await http.get("/crm/customers", headers=bearer)).status_code == 200
     refreshed = await refresh(flows, app_id, token["refresh_token"])
-    assert refreshed.status_code == 200 and refreshed.json()["scope"] == "me:read crm:read"
+    assert refreshed.status_code == 200 and refreshed.json()["scope"] == "apps:read crm:read"
