@@ -45,7 +45,9 @@ MOUNT_POINTS = (
 
 def build_app() -> FastAPI:
     """The portal alone (no database is touched to serve the page)."""
-    settings = OAuthSettings(issuer=ISSUER, secret_key="page-tests-key-long-enough-x-x-x-x-x-x-x-x-x")
+    settings = OAuthSettings(
+        issuer=ISSUER, secret_key="page-tests-key-long-enough-x-x-x-x-x-x-x-x-x"
+    )
     oauth = build_oauth(Database("sqlite+aiosqlite:///:memory:"), settings)
     app = FastAPI()
     install_problem_handlers(app)
