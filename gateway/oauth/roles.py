@@ -85,9 +85,7 @@ def entitled_scopes(
     """``scopes`` narrowed to those ``roles`` entitle a person to, in order."""
     held = tuple(roles)
     return tuple(
-        scope
-        for scope in scopes
-        if entitles(held, scope, vocabulary, customer_link=customer_link)
+        scope for scope in scopes if entitles(held, scope, vocabulary, customer_link=customer_link)
     )
 
 
