@@ -3,8 +3,7 @@ the same services the admin API uses, on the configured database."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from gateway.oauth import InvalidClientRegistration, ScopeVocabulary, create_client
@@ -14,18 +13,8 @@ from gateway.registry.service import RegistryService
 from gateway.registry.upstream_auth import UpstreamSecrets
 from strata.db import Database
 from strata.errors import Problem
-from strata.migrate import upgrade_database
+from strata.migrate import migrated_database
 from strata.settings import Settings
-
-
-@asynccontextmanager
-async def _migrated_database(settings: Settings) -> AsyncIterator[Database]:
-    database = Database(settings.async_database_url)
-    try:
-        await upgrade_database(database)
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def scope_vocabulary(database: Database) -> ScopeVocabulary:
@@ -44,7 +33,7 @@ async def create_client_from_cli(
     redirect_uris: Sequence[str],
     public: bool,
 ) -> dict[str, Any]:
-    async with _migrated_database(settings) as database:
+    async with migrated_database(settings.async_database_url) as database:
         try:
             client, secret = await create_client(
                 database,
@@ -69,7 +58,7 @@ async def create_client_from_cli(
 
 
 async def register_api_from_cli(settings: Settings, **registration: Any) -> dict[str, Any]:
-    async with _migrated_database(settings) as database:
+    async with migrated_database(settings.async_database_url) as database:
         try:
             api = await register_from_cli(
                 database,

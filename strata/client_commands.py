@@ -9,30 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
-from strata.db import Database
 from strata.errors import Problem
-from strata.migrate import upgrade_database
+from strata.migrate import migrated_database
 from strata.settings import Settings
 
 PAGE_SIZE = 200
 # The gateway's modules are imported when a command runs, as in strata/cli.py, so that
 # `strata --help` stays quick.
-
-
-@asynccontextmanager
-async def _database(settings: Settings) -> AsyncIterator[Database]:
-    database = Database(settings.async_database_url)
-    try:
-        await upgrade_database(database)
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def list_clients_from_cli(settings: Settings, *, pending: bool) -> list[dict[str, Any]]:
@@ -42,7 +30,7 @@ async def list_clients_from_cli(settings: Settings, *, pending: bool) -> list[di
     from strata.admin import scope_vocabulary
 
     shown: list[dict[str, Any]] = []
-    async with _database(settings) as database:
+    async with migrated_database(settings.async_database_url) as database:
         vocabulary = await scope_vocabulary(database)
         after = None
         while True:
@@ -62,7 +50,7 @@ async def approve_client_from_cli(settings: Settings, client_id: str) -> dict[st
     from gateway.oauth.clients import approve_client
     from strata.admin import scope_vocabulary
 
-    async with _database(settings) as database:
+    async with migrated_database(settings.async_database_url) as database:
         vocabulary = await scope_vocabulary(database)
         async with database.session() as session:
             client = await approve_client(session, client_id)

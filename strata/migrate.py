@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
@@ -35,3 +37,14 @@ async def upgrade_database(database: Database) -> None:
     """Bring the schema to the newest revision of every branch."""
     async with database.engine.begin() as connection:
         await connection.run_sync(_upgrade, alembic_config(database.url))
+
+
+@asynccontextmanager
+async def migrated_database(url: str) -> AsyncIterator[Database]:
+    """The database at ``url``, brought up to date, for one command-line operation."""
+    database = Database(url)
+    try:
+        await upgrade_database(database)
+        yield database
+    finally:
+        await database.dispose()

@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
@@ -18,6 +17,7 @@ import typer
 from strata.db import Database
 from strata.errors import ConfigurationError, Problem
 from strata.logs import configure_logging
+from strata.migrate import migrated_database
 from strata.settings import Settings, load_settings
 
 T = TypeVar("T")
@@ -106,7 +106,7 @@ def _run(operation: Callable[[Database, Settings], Awaitable[T]]) -> T:
     settings = _settings()
 
     async def run() -> T:
-        async with _migrated_database(settings) as database:
+        async with migrated_database(settings.async_database_url) as database:
             return await operation(database, settings)
 
     try:
@@ -126,18 +126,6 @@ def _settings() -> Settings:
     # Logs go to stderr, so the JSON printed stays readable by scripts.
     configure_logging(settings.log_level, settings.log_format)
     return settings
-
-
-@asynccontextmanager
-async def _migrated_database(settings: Settings) -> AsyncIterator[Database]:
-    from strata.migrate import upgrade_database
-
-    database = Database(settings.async_database_url)
-    try:
-        await upgrade_database(database)
-        yield database
-    finally:
-        await database.dispose()
 
 
 def _fail(message: str, status: int) -> NoReturn:
