@@ -27,7 +27,8 @@ from gateway.ratelimit.store import StoreUnavailable
 # KEYS[1]: the key. ARGV: emission interval (µs), burst, offset added to the server time (µs).
 # Returns {allowed (1/0), remaining, reset (µs), retry after (µs)}. Numbers stay whole
 # microseconds, exact in Lua's doubles; '%.0f' keeps all digits when the TAT is written back.
-GCRA_SCRIPT = """
+# Both scripts read the key's TAT against the server's clock the same way.
+_READ_TAT = """
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local clock = redis.call('TIME')
@@ -38,33 +39,20 @@ if tat < now then
   tat = now
 end
 local new_tat = tat + interval
+local reset = new_tat - now
 local retry = new_tat - tolerance - now
 if retry > 0 then
   return {0, 0, tat - now, retry}
 end
-local reset = new_tat - now
-redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil(reset / 1000))
+"""
+GCRA_SCRIPT = (
+    _READ_TAT
+    + """redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil(reset / 1000))
 return {1, math.floor((tolerance - reset) / interval), reset, 0}
 """
-
+)
 # The decision GCRA_SCRIPT would make now, read-only: nothing is written.
-PEEK_SCRIPT = """
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2]) + tonumber(ARGV[3])
-local tolerance = interval * burst
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then
-  tat = now
-end
-local retry = tat + interval - tolerance - now
-if retry > 0 then
-  return {0, 0, tat - now, retry}
-end
-local reset = tat + interval - now
-return {1, math.floor((tolerance - reset) / interval), reset, 0}
-"""
+PEEK_SCRIPT = _READ_TAT + "return {1, math.floor((tolerance - reset) / interval), reset, 0}\n"
 
 
 class RedisStore:

@@ -2,7 +2,6 @@
 client's own address, and two Authorization headers are refused before any secret is read."""
 
 import base64
-from collections.abc import AsyncIterator
 from ipaddress import ip_network
 from typing import Any
 
@@ -11,17 +10,14 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from gateway.oauth import OAuthServer, build_oauth
+from gateway.oauth import OAuthServer, OAuthSettings
 from gateway.proxy import GatewayDataPath, ProxyMetrics, StaticTokens
 from gateway.routes import RouteTableHolder
-from strata.db import Database
 from strata.errors import PROBLEM_JSON
 from strata.server import server_config
 from strata.server_settings import ServerSettings
 from tests.gateway.oauth.conftest import (
     ISSUER,
-    ROUTES,
-    FakeClock,
     Registered,
     build_app,
     oauth_settings,
@@ -32,17 +28,11 @@ FORM = {"grant_type": "client_credentials"}
 
 
 @pytest.fixture
-async def oauth(database: Database, clock: FakeClock) -> AsyncIterator[OAuthServer]:
-    settings = oauth_settings(
+def settings() -> OAuthSettings:
+    # Room for many wrong passwords on one form, and a small throttle to reach quickly.
+    return oauth_settings(
         login_max_attempts=20, throttle={"per_account": "3/min burst 3", "per_address": "50/min"}
     )
-    server = build_oauth(database, settings, clock=clock)
-    server.vocabulary.learn_api_scopes(ROUTES)
-    await server.start(background=False)
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 def behind_proxy(app: Any) -> httpx.AsyncClient:

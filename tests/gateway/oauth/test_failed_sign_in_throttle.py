@@ -2,24 +2,19 @@
 the password hash runs: from the attacker's address even the right secret waits, while the
 real user elsewhere signs in at once."""
 
-from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from gateway.oauth import OAuthServer, build_oauth
+from gateway.oauth import OAuthSettings
 from gateway.oauth.models import OAuthClient, OAuthUser
-from strata.db import Database
 from tests.gateway.oauth.conftest import (
     ISSUER,
-    ROUTES,
     WEB_REDIRECT,
-    FakeClock,
     Flows,
     Registered,
-    build_app,
     oauth_settings,
 )
 
@@ -29,22 +24,11 @@ CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
 
 @pytest.fixture
-async def oauth(database: Database, clock: FakeClock) -> AsyncIterator[OAuthServer]:
-    settings = oauth_settings(
+def settings() -> OAuthSettings:
+    # Room for many wrong passwords on one form, and a small throttle to reach quickly.
+    return oauth_settings(
         login_max_attempts=20, throttle={"per_account": "3/min burst 3", "per_address": "50/min"}
     )
-    server = build_oauth(database, settings, clock=clock)
-    server.vocabulary.learn_api_scopes(ROUTES)
-    await server.start(background=False)
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-def app(oauth: OAuthServer) -> FastAPI:
-    return build_app(oauth)
 
 
 def from_address(app: FastAPI, address: str) -> httpx.AsyncClient:
