@@ -14,6 +14,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from strata.context import current_request_id
@@ -205,6 +206,20 @@ async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _handle_database_busy(request: Request, exc: Exception) -> JSONResponse:
+    # Every pooled connection stayed busy for the pool's whole timeout: an overload, not a
+    # fault. Nothing was written by this request, so the client may safely try again.
+    log.warning("database connection pool exhausted", path=request.url.path, error=str(exc))
+    return problem_response(
+        503,
+        "Service busy",
+        "Every database connection is busy; try again shortly.",
+        kind="database-busy",
+        instance=request.url.path,
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", path=request.url.path)
     return problem_response(
@@ -220,6 +235,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _handle_problem)
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
+    app.add_exception_handler(PoolTimeout, _handle_database_busy)
     app.add_exception_handler(Exception, _handle_unexpected)
 
 

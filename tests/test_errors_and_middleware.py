@@ -258,3 +258,22 @@ async def test_a_validator_message_reads_as_its_rule_wrote_it() -> None:
     assert answer.json()["errors"] == [
         {"field": "name", "in": "body", "message": "must not contain x"}
     ]
+
+
+async def test_an_exhausted_connection_pool_is_a_503_to_retry_not_a_500() -> None:
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/orders")
+    async def place() -> None:
+        raise PoolTimeout("QueuePool limit of size 10 overflow 20 reached")
+
+    async with httpx.AsyncClient(transport=in_process(app), base_url="http://t") as client:
+        answer = await client.post("/orders")
+
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == PROBLEM_JSON
+    assert answer.headers["retry-after"] == "1"
+    assert answer.json()["type"].endswith("/database-busy")

@@ -4,6 +4,7 @@ clients of them, each hop an in-process HTTP transport."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -200,6 +201,13 @@ def orders_client(process: OrdersProcess) -> httpx.AsyncClient:
 async def place(
     client: httpx.AsyncClient, body: dict[str, Any], key: str, **headers: str
 ) -> httpx.Response:
-    return await client.post(
-        f"{ORDERS_BASE}/orders", json=body, headers={"Idempotency-Key": key, **headers}
-    )
+    """Places an order as a client would: a 503 (the database busy) is sent again with the
+    same Idempotency-Key after its Retry-After, a few times at most."""
+    for _ in range(5):
+        answer = await client.post(
+            f"{ORDERS_BASE}/orders", json=body, headers={"Idempotency-Key": key, **headers}
+        )
+        if answer.status_code != 503 or "retry-after" not in answer.headers:
+            return answer
+        await asyncio.sleep(float(answer.headers["retry-after"]))
+    return answer
